@@ -1,0 +1,339 @@
+//! The document model every parser produces and every rule reads: an arena of value nodes, each
+//! with the source location it came from.
+//!
+//! YAML aliases are not copied: an alias is the same `NodeId` under a second parent, so a
+//! billion-laughs document costs what its text costs. Loaders bound the *expanded* size (see
+//! `Tree::expanded_size`) so any walk over a tree is bounded too.
+
+use std::borrow::Cow;
+
+pub use crate::source::{FileId, Loc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+    Seq(Vec<NodeId>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: Box<str>,
+    pub key_loc: Option<Loc>,
+    pub value: NodeId,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub value: Value,
+    pub loc: Option<Loc>,
+}
+
+/// An arena of nodes. Node 0 is not special; a `Document` names its root.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn add(&mut self, value: Value, loc: Option<Loc>) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(Node { value, loc });
+        id
+    }
+
+    pub fn null(&mut self, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Null, loc)
+    }
+
+    pub fn str(&mut self, text: impl Into<Box<str>>, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Str(text.into()), loc)
+    }
+
+    pub fn int(&mut self, value: i64, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Int(value), loc)
+    }
+
+    pub fn bool(&mut self, value: bool, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Bool(value), loc)
+    }
+
+    pub fn map(&mut self, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Map(Vec::new()), loc)
+    }
+
+    pub fn seq(&mut self, loc: Option<Loc>) -> NodeId {
+        self.add(Value::Seq(Vec::new()), loc)
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn value(&self, id: NodeId) -> &Value {
+        &self.node(id).value
+    }
+
+    pub fn loc(&self, id: NodeId) -> Option<Loc> {
+        self.node(id).loc
+    }
+
+    pub fn set_loc(&mut self, id: NodeId, loc: Option<Loc>) {
+        self.nodes[id.0 as usize].loc = loc;
+    }
+
+    /// Sets `key` in a map node, replacing an existing entry. No-op on non-maps.
+    pub fn insert(&mut self, map: NodeId, key: &str, value: NodeId) {
+        self.insert_at(map, key, None, value);
+    }
+
+    pub fn insert_at(&mut self, map: NodeId, key: &str, key_loc: Option<Loc>, value: NodeId) {
+        if let Value::Map(entries) = &mut self.nodes[map.0 as usize].value {
+            if let Some(entry) = entries.iter_mut().find(|e| &*e.key == key) {
+                entry.value = value;
+                entry.key_loc = key_loc.or(entry.key_loc);
+            } else {
+                entries.push(Entry {
+                    key: key.into(),
+                    key_loc,
+                    value,
+                });
+            }
+        }
+    }
+
+    /// Appends to a sequence node. No-op on non-sequences.
+    pub fn push(&mut self, seq: NodeId, item: NodeId) {
+        if let Value::Seq(items) = &mut self.nodes[seq.0 as usize].value {
+            items.push(item);
+        }
+    }
+
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.entry(map, key).map(|e| e.value)
+    }
+
+    pub fn entry(&self, map: NodeId, key: &str) -> Option<&Entry> {
+        match self.value(map) {
+            Value::Map(entries) => entries.iter().rev().find(|e| &*e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self, map: NodeId) -> &[Entry] {
+        match self.value(map) {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self, seq: NodeId) -> &[NodeId] {
+        match self.value(seq) {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    /// Follows a dotted path of plain keys (`spec.template.spec`).
+    pub fn lookup(&self, from: NodeId, dotted: &str) -> Option<NodeId> {
+        dotted
+            .split('.')
+            .try_fold(from, |node, key| self.get(node, key))
+    }
+
+    pub fn as_str(&self, id: NodeId) -> Option<&str> {
+        match self.value(id) {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self, id: NodeId) -> Option<i64> {
+        match self.value(id) {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) if f.fract() == 0.0 => Some(*f as i64),
+            Value::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self, id: NodeId) -> Option<bool> {
+        match self.value(id) {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// A scalar as text (`8080`, `true`, `nginx:1.25`); `None` for maps and sequences.
+    pub fn scalar_text(&self, id: NodeId) -> Option<Cow<'_, str>> {
+        match self.value(id) {
+            Value::Null => Some(Cow::Borrowed("null")),
+            Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+            Value::Int(i) => Some(Cow::Owned(i.to_string())),
+            Value::Float(f) => Some(Cow::Owned(f.to_string())),
+            Value::Str(s) => Some(Cow::Borrowed(s)),
+            Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    /// The number of nodes a walk visits from `root`, counting shared (aliased) nodes once per
+    /// reference; stops counting at `limit`.
+    pub fn expanded_size(&self, root: NodeId, limit: u64) -> u64 {
+        let mut memo: Vec<u64> = vec![0; self.nodes.len()];
+        self.expanded_size_memo(root, limit, &mut memo)
+    }
+
+    fn expanded_size_memo(&self, root: NodeId, limit: u64, memo: &mut [u64]) -> u64 {
+        // Children always have smaller ids than their parents in loader-built trees, but synthetic
+        // trees may not; an explicit stack keeps deep trees off the call stack either way.
+        let mut stack = vec![(root, false)];
+        while let Some((id, children_done)) = stack.pop() {
+            let slot = id.0 as usize;
+            if memo[slot] != 0 {
+                continue;
+            }
+            let children: Vec<NodeId> = match self.value(id) {
+                Value::Seq(items) => items.clone(),
+                Value::Map(entries) => entries.iter().map(|e| e.value).collect(),
+                _ => Vec::new(),
+            };
+            if children_done || children.is_empty() {
+                let sum = children
+                    .iter()
+                    .fold(1u64, |acc, c| acc.saturating_add(memo[c.0 as usize]));
+                memo[slot] = sum.min(limit.saturating_add(1));
+            } else {
+                stack.push((id, true));
+                stack.extend(
+                    children
+                        .into_iter()
+                        .filter(|c| memo[c.0 as usize] == 0)
+                        .map(|c| (c, false)),
+                );
+            }
+        }
+        memo[root.0 as usize]
+    }
+
+    /// Copies the subtree at `id` of `other` into this tree (locations kept), for facts that
+    /// the link step attaches to another document.
+    pub fn import(&mut self, other: &Tree, id: NodeId) -> NodeId {
+        let node = other.node(id);
+        let value = match &node.value {
+            Value::Seq(items) => Value::Seq(items.iter().map(|i| self.import(other, *i)).collect()),
+            Value::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|e| Entry {
+                        key: e.key.clone(),
+                        key_loc: e.key_loc,
+                        value: self.import(other, e.value),
+                    })
+                    .collect(),
+            ),
+            scalar => scalar.clone(),
+        };
+        self.add(value, node.loc)
+    }
+
+    /// Converts a subtree to JSON (for tests and debugging output).
+    pub fn to_json(&self, id: NodeId) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self.value(id) {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.to_string()),
+            Value::Seq(items) => J::Array(items.iter().map(|i| self.to_json(*i)).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.to_string(), self.to_json(e.value)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// What a document is, which decides the rules that read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocKind {
+    Kubernetes,
+    Compose,
+    Prometheus,
+    Grafana,
+    Dockerfile,
+    Readme,
+    Markdown,
+    Source,
+    Dependencies,
+    Yaml,
+    Json,
+    Repo,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Kubernetes => "kubernetes",
+            DocKind::Compose => "compose",
+            DocKind::Prometheus => "prometheus",
+            DocKind::Grafana => "grafana",
+            DocKind::Dockerfile => "dockerfile",
+            DocKind::Readme => "readme",
+            DocKind::Markdown => "markdown",
+            DocKind::Source => "source",
+            DocKind::Dependencies => "dependencies",
+            DocKind::Yaml => "yaml",
+            DocKind::Json => "json",
+            DocKind::Repo => "repo",
+        }
+    }
+}
+
+/// One document of an artifact: a Kubernetes object, a Dockerfile, a README…
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub kind: DocKind,
+    pub file: FileId,
+    /// Position of the document in its file (0 for single-document files).
+    pub index: usize,
+    /// A short name for messages: `Deployment/api`, `stage runtime`, …
+    pub label: Option<String>,
+    pub tree: Tree,
+    pub root: NodeId,
+}
+
+impl Document {
+    pub fn new(kind: DocKind, file: FileId, tree: Tree, root: NodeId) -> Document {
+        Document {
+            kind,
+            file,
+            index: 0,
+            label: None,
+            tree,
+            root,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Parsers: text of one file → documents with spans, plus per-file errors. A parser never panics
+//! and never fails the scan; what it cannot read becomes a `ParseError` for that file.
+
+pub mod dependencies;
+pub mod dockerfile;
+pub mod markdown;
+pub mod source;
+
+use crate::model::{DocKind, Document};
+use crate::source::{FileId, Span};
+
+/// What a parser made of one file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub errors: Vec<ParseError>,
+}
+
+/// A problem reading one file; the rest of the scan goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub span: Option<Span>,
+}
+
+impl ParseError {
+    pub fn new(message: impl Into<String>, span: Option<Span>) -> ParseError {
+        ParseError {
+            message: message.into(),
+            span,
+        }
+    }
+}
+
+impl Parsed {
+    pub fn failed(error: ParseError) -> Parsed {
+        Parsed {
+            documents: Vec::new(),
+            errors: vec![error],
+        }
+    }
+}
+
+/// Parses one file as the given kind. `path` is relative to the scanned root.
+pub fn parse(kind: DocKind, file: FileId, path: &str, text: &str) -> Parsed {
+    match kind {
+        DocKind::Dockerfile => dockerfile::parse(file, text),
+        DocKind::Readme | DocKind::Markdown => markdown::parse(kind, file, text),
+        DocKind::Source => source::parse(file, path, text),
+        DocKind::Dependencies => dependencies::parse(file, path, text),
+        _ => Parsed::default(),
+    }
+}
