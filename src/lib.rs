@@ -1,7 +1,347 @@
 //! golive: tells a team whether a service repository is ready to go live.
 //!
 //! The pipeline runs one way: walk → classify → parse → link → evaluate → score → report.
+//! Everything here is deterministic: files sorted by path, findings by location, no clocks.
 
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod link;
 pub mod model;
 pub mod parse;
+pub mod problems;
+pub mod report;
+pub mod score;
+pub mod settings;
 pub mod source;
+pub mod walk;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use engine::eval::{self, Finding as EvalFinding, Scan, Status};
+use engine::suppress::{self, Suppression};
+use model::DocKind;
+use parse::{ParseError, Parsed};
+use report::{Artifact, FileError, Finding, Location, Report, RuleResult, Suppressed};
+use settings::Settings;
+use source::{escape_controls, Loc, SourceFile};
+
+/// What to scan: a directory, or a manifest stream read from stdin (`-`).
+pub enum Input<'a> {
+    Dir(&'a Path),
+    Stdin(String),
+}
+
+/// One file after reading and parsing.
+struct Read {
+    source: SourceFile,
+    kind: DocKind,
+    parsed: Parsed,
+    skip: Option<String>,
+}
+
+/// Scores one repository.
+pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
+    let reads = match input {
+        Input::Dir(root) => read_dir(root, settings),
+        Input::Stdin(text) => {
+            let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
+            vec![Read {
+                source: SourceFile::new("-", text),
+                kind: DocKind::Yaml,
+                parsed,
+                skip: None,
+            }]
+        }
+    };
+    assemble(reads, target, settings)
+}
+
+fn read_dir(root: &Path, settings: &Settings) -> Vec<Read> {
+    let options = walk::WalkOptions {
+        exclude: settings.exclude.as_ref(),
+        max_file_size: settings.max_file_size,
+    };
+    let entries = walk::walk(root, &options);
+    entries
+        .par_iter()
+        .enumerate()
+        .map(|(id, entry)| read_one(id as u32, entry))
+        .collect()
+}
+
+fn read_one(id: u32, entry: &walk::Entry) -> Read {
+    let skipped = |reason: String| Read {
+        source: SourceFile::new(entry.path.clone(), ""),
+        kind: entry.kind,
+        parsed: Parsed::default(),
+        skip: Some(reason),
+    };
+    if let Some(reason) = &entry.skip {
+        return skipped(reason.clone());
+    }
+    let bytes = match std::fs::read(&entry.absolute) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return Read {
+                source: SourceFile::new(entry.path.clone(), ""),
+                kind: entry.kind,
+                parsed: Parsed::failed(ParseError::new(format!("cannot read: {error}"), None)),
+                skip: None,
+            };
+        }
+    };
+    if bytes.iter().take(8192).any(|b| *b == 0) {
+        return Read {
+            source: SourceFile::new(entry.path.clone(), ""),
+            kind: entry.kind,
+            parsed: Parsed::failed(ParseError::new("binary file (contains NUL bytes); not read", None)),
+            skip: None,
+        };
+    }
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    if is_helm_template(&entry.path, &text) {
+        return skipped("Helm template: render with `helm template` and pipe into `golive check -`".to_owned());
+    }
+    let parsed = parse::parse(entry.kind, id, &entry.path, &text);
+    Read {
+        source: SourceFile::new(entry.path.clone(), text),
+        kind: entry.kind,
+        parsed,
+        skip: None,
+    }
+}
+
+/// Files under a chart's `templates/` are Go templates, not YAML, until rendered.
+fn is_helm_template(path: &str, text: &str) -> bool {
+    path.split('/').any(|part| part == "templates") && text.contains("{{")
+}
+
+fn assemble(reads: Vec<Read>, target: &str, settings: &Settings) -> Report {
+    let mut files = Vec::with_capacity(reads.len());
+    let mut documents = Vec::new();
+    let mut artifacts = Vec::new();
+    let mut errors = Vec::new();
+    for read in reads {
+        let kind = read
+            .parsed
+            .documents
+            .iter()
+            .map(|d| d.kind)
+            .find(|k| !matches!(k, DocKind::Yaml | DocKind::Json))
+            .unwrap_or(read.kind);
+        let status = match (&read.skip, read.parsed.errors.is_empty()) {
+            (Some(_), _) => "skipped",
+            (None, true) => "parsed",
+            (None, false) => "error",
+        };
+        artifacts.push(Artifact {
+            path: read.source.path.clone(),
+            kind: if read.skip.as_deref().is_some_and(|r| r.starts_with("Helm")) { "helm-template" } else { kind.as_str() },
+            documents: read.parsed.documents.len(),
+            status,
+            reason: read.skip.clone(),
+        });
+        for error in &read.parsed.errors {
+            let position = error.span.map(|s| read.source.position(s.start as usize));
+            errors.push(FileError {
+                path: read.source.path.clone(),
+                line: position.map(|p| p.line),
+                column: position.map(|p| p.column),
+                message: escape_controls(&error.message).into_owned(),
+            });
+        }
+        documents.extend(read.parsed.documents);
+        files.push(read.source);
+    }
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    let repo = link::link(&mut documents, &paths);
+    let active: Vec<engine::Rule> = settings
+        .rules
+        .iter()
+        .filter(|r| !settings.disabled.contains(&r.id))
+        .cloned()
+        .collect();
+    let index = suppress::Index::build(&files);
+    let scan = Scan {
+        files: &files,
+        documents: &documents,
+        repo: &repo,
+        suppressions: &index,
+    };
+    let mut evaluation = eval::evaluate(&active, &scan);
+    apply_config_ignores(&mut evaluation, &active, &files, settings);
+    build_report(target, settings, &active, evaluation, &files, artifacts, errors)
+}
+
+/// `[[ignore]]` entries of golive.toml; an expired entry stops suppressing and says so.
+fn apply_config_ignores(evaluation: &mut eval::Evaluation, rules: &[engine::Rule], files: &[SourceFile], settings: &Settings) {
+    if settings.ignores.is_empty() {
+        return;
+    }
+    let mut kept = Vec::new();
+    for mut finding in std::mem::take(&mut evaluation.findings) {
+        let path = finding.loc.and_then(|l| files.get(l.file as usize)).map(|f| f.path.as_str());
+        let entry = settings.ignores.iter().find(|i| {
+            i.rule == finding.rule
+                && match (&i.paths, path) {
+                    (None, _) => true,
+                    (Some(globs), Some(path)) => globs.is_match(path),
+                    (Some(_), None) => false,
+                }
+        });
+        match entry {
+            Some(entry) if entry.until.as_ref().is_some_and(|u| *u < settings.today) => {
+                let until = entry.until.as_deref().unwrap_or_default();
+                finding.message.push_str(&format!(" (the golive.toml ignore for this rule expired on {until})"));
+                kept.push(finding);
+            }
+            Some(entry) => {
+                let why = Suppression {
+                    reason: entry.reason.clone(),
+                    at: None,
+                    how: "config",
+                };
+                if let Some(position) = rules.iter().position(|r| r.id == finding.rule) {
+                    let outcome = &mut evaluation.outcomes[position];
+                    outcome.failed = outcome.failed.saturating_sub(1);
+                    if outcome.failed == 0 {
+                        outcome.status = Status::Suppressed;
+                    }
+                }
+                evaluation.suppressed.push((finding, why));
+            }
+            None => kept.push(finding),
+        }
+    }
+    evaluation.findings = kept;
+}
+
+fn location(files: &[SourceFile], loc: Loc) -> Option<Location> {
+    let file = files.get(loc.file as usize)?;
+    let start = file.position(loc.span.start as usize);
+    // A span that runs over several lines is shown as its first line: the label stays readable.
+    let first_line_end = file.text[loc.span.start as usize..]
+        .find('\n')
+        .map_or(file.text.len(), |i| loc.span.start as usize + i);
+    let end_offset = (loc.span.end as usize).min(first_line_end).max(loc.span.start as usize);
+    let end = file.position(end_offset);
+    Some(Location {
+        path: file.path.clone(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+        offset: loc.span.start as usize,
+        length: end_offset - loc.span.start as usize,
+    })
+}
+
+fn to_finding(files: &[SourceFile], finding: EvalFinding) -> Finding {
+    let location = finding.loc.and_then(|loc| location(files, loc));
+    Finding {
+        rule: finding.rule,
+        category: finding.category,
+        severity: finding.severity,
+        message: finding.message,
+        path: location.as_ref().map(|l| l.path.clone()),
+        line: location.as_ref().map(|l| l.line),
+        column: location.as_ref().map(|l| l.column),
+        end_line: location.as_ref().map(|l| l.end_line),
+        end_column: location.as_ref().map(|l| l.end_column),
+        object: finding.object.map(|o| escape_controls(&o).into_owned()),
+        help: finding.help,
+        location,
+    }
+}
+
+fn build_report(
+    target: &str,
+    settings: &Settings,
+    rules: &[engine::Rule],
+    evaluation: eval::Evaluation,
+    files: &[SourceFile],
+    artifacts: Vec<Artifact>,
+    errors: Vec<FileError>,
+) -> Report {
+    let score = score::overall(rules, &evaluation.outcomes);
+    let categories = score::categories(rules, &evaluation.outcomes);
+    let mut findings: Vec<Finding> = evaluation.findings.into_iter().map(|f| to_finding(files, f)).collect();
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule, &a.message).cmp(&(&b.path, b.line, b.column, &b.rule, &b.message))
+    });
+    let severities: Vec<_> = findings.iter().map(|f| f.severity).collect();
+    let gate = score::gate(&settings.gate, &score::GateInput {
+        score,
+        categories: &categories,
+        severities: &severities,
+        errors: errors.len(),
+    });
+    let mut suppressed: Vec<Suppressed> = evaluation
+        .suppressed
+        .into_iter()
+        .map(|(finding, why)| {
+            let finding = to_finding(files, finding);
+            Suppressed {
+                rule: finding.rule,
+                path: finding.path,
+                line: finding.line,
+                object: finding.object,
+                reason: why.reason.map(|r| escape_controls(&r).into_owned()),
+                how: why.how,
+            }
+        })
+        .collect();
+    suppressed.sort_by(|a, b| (&a.path, a.line, &a.rule).cmp(&(&b.path, b.line, &b.rule)));
+    let mut rule_results: Vec<RuleResult> = rules
+        .iter()
+        .zip(&evaluation.outcomes)
+        .map(|(rule, outcome)| RuleResult {
+            id: rule.id.clone(),
+            category: rule.category,
+            severity: rule.severity,
+            status: outcome.status,
+            checked: outcome.checked,
+            failed: outcome.failed,
+        })
+        .collect();
+    for id in &settings.disabled {
+        if let Some(rule) = settings.rules.iter().find(|r| &r.id == id) {
+            rule_results.push(RuleResult {
+                id: rule.id.clone(),
+                category: rule.category,
+                severity: rule.severity,
+                status: Status::Disabled,
+                checked: 0,
+                failed: 0,
+            });
+        }
+    }
+    rule_results.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
+    let sources: BTreeMap<String, Arc<str>> = findings
+        .iter()
+        .filter_map(|f| f.location.as_ref())
+        .filter_map(|l| files.iter().find(|f| f.path == l.path))
+        .map(|f| (f.path.clone(), f.text.clone()))
+        .collect();
+    Report {
+        schema_version: report::SCHEMA_VERSION,
+        tool: report::Tool::default(),
+        target: target.to_owned(),
+        score,
+        grade: score::grade(score),
+        gate,
+        categories,
+        rules: rule_results,
+        findings,
+        suppressed,
+        artifacts,
+        errors,
+        sources,
+    }
+}

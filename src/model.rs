@@ -97,6 +97,13 @@ impl Tree {
         self.node(id).loc
     }
 
+    pub fn entries_mut(&mut self, map: NodeId) -> Option<&mut Vec<Entry>> {
+        match &mut self.nodes[map.0 as usize].value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
     pub fn set_loc(&mut self, id: NodeId, loc: Option<Loc>) {
         self.nodes[id.0 as usize].loc = loc;
     }

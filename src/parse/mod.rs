@@ -3,8 +3,11 @@
 
 pub mod dependencies;
 pub mod dockerfile;
+pub mod kubernetes;
+pub mod manifest;
 pub mod markdown;
 pub mod source;
+pub mod yaml;
 
 use crate::model::{DocKind, Document};
 use crate::source::{FileId, Span};
@@ -14,6 +17,8 @@ use crate::source::{FileId, Span};
 pub struct Parsed {
     pub documents: Vec<Document>,
     pub errors: Vec<ParseError>,
+    /// Problems that do not stop reading (a duplicate YAML key).
+    pub warnings: Vec<ParseError>,
 }
 
 /// A problem reading one file; the rest of the scan goes on.
@@ -35,8 +40,8 @@ impl ParseError {
 impl Parsed {
     pub fn failed(error: ParseError) -> Parsed {
         Parsed {
-            documents: Vec::new(),
             errors: vec![error],
+            ..Parsed::default()
         }
     }
 }
@@ -48,6 +53,8 @@ pub fn parse(kind: DocKind, file: FileId, path: &str, text: &str) -> Parsed {
         DocKind::Readme | DocKind::Markdown => markdown::parse(kind, file, text),
         DocKind::Source => source::parse(file, path, text),
         DocKind::Dependencies => dependencies::parse(file, path, text),
+        DocKind::Yaml => manifest::parse(file, path, text, false),
+        DocKind::Json => manifest::parse(file, path, text, true),
         _ => Parsed::default(),
     }
 }

@@ -1,0 +1,129 @@
+//! One table: a path (relative to the scanned root) → the kind of file golive reads it as.
+
+use crate::model::DocKind;
+
+/// Folders whose files are never evidence about the service: dependencies, build output, VCS.
+pub const SKIPPED_DIRS: [&str; 13] = [
+    ".git",
+    "node_modules",
+    "vendor",
+    "third_party",
+    "target",
+    "dist",
+    "bin",
+    "obj",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".terraform",
+    ".idea",
+];
+
+/// JSON files that are never manifests or dashboards; parsing them would only cost time.
+const NOISE_JSON: [&str; 6] = [
+    "package-lock.json",
+    "composer.lock",
+    "tsconfig.json",
+    ".eslintrc.json",
+    "renovate.json",
+    "launch.json",
+];
+
+const SOURCE_EXTENSIONS: [&str; 18] = [
+    "go", "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "java", "kt", "kts", "scala", "cs", "fs",
+    "rs", "rb", "php", "vb",
+];
+
+const DEPENDENCY_FILES: [&str; 8] = [
+    "go.mod",
+    "package.json",
+    "pyproject.toml",
+    "Pipfile",
+    "Cargo.toml",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+];
+
+/// How golive reads a file, or `None` when it does not.
+pub fn classify(path: &str) -> Option<DocKind> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let at_root = !path.contains('/');
+    let extension = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    if is_dockerfile(name) {
+        return Some(DocKind::Dockerfile);
+    }
+    if lower.starts_with("readme") && matches!(extension, "md" | "markdown" | "rst" | "txt" | "adoc" | "readme") {
+        return Some(if at_root { DocKind::Readme } else { DocKind::Markdown });
+    }
+    if lower == "readme" {
+        return Some(if at_root { DocKind::Readme } else { DocKind::Markdown });
+    }
+    if DEPENDENCY_FILES.contains(&name)
+        || (lower.starts_with("requirements") && extension == "txt")
+        || extension == "csproj"
+        || name == "Directory.Packages.props"
+    {
+        return Some(DocKind::Dependencies);
+    }
+    match extension {
+        "md" | "markdown" => Some(DocKind::Markdown),
+        "yaml" | "yml" => Some(DocKind::Yaml),
+        "json" if !NOISE_JSON.contains(&lower.as_str()) && !lower.ends_with(".lock.json") => {
+            Some(DocKind::Json)
+        }
+        ext if SOURCE_EXTENSIONS.contains(&ext) && !is_generated(&lower) => Some(DocKind::Source),
+        _ => None,
+    }
+}
+
+/// `Dockerfile`, `Dockerfile.prod`, `api.Dockerfile`, `Containerfile` (case-insensitive).
+pub fn is_dockerfile(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.starts_with("containerfile.")
+}
+
+/// Generated code says nothing about how the team writes the service.
+fn is_generated(lower_name: &str) -> bool {
+    lower_name.ends_with(".pb.go")
+        || lower_name.ends_with("_generated.go")
+        || lower_name.ends_with(".gen.go")
+        || lower_name.ends_with(".min.js")
+        || lower_name.ends_with(".d.ts")
+        || lower_name.ends_with("_pb2.py")
+        || lower_name.ends_with(".designer.cs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases = [
+            ("Dockerfile", Some(DocKind::Dockerfile)),
+            ("build/api.Dockerfile", Some(DocKind::Dockerfile)),
+            ("Dockerfile.prod", Some(DocKind::Dockerfile)),
+            ("Containerfile", Some(DocKind::Dockerfile)),
+            ("README.md", Some(DocKind::Readme)),
+            ("docs/README.md", Some(DocKind::Markdown)),
+            ("deploy/app.yaml", Some(DocKind::Yaml)),
+            ("dash/board.json", Some(DocKind::Json)),
+            ("package-lock.json", None),
+            ("go.mod", Some(DocKind::Dependencies)),
+            ("requirements-dev.txt", Some(DocKind::Dependencies)),
+            ("src/App.csproj", Some(DocKind::Dependencies)),
+            ("cmd/main.go", Some(DocKind::Source)),
+            ("api/x.pb.go", None),
+            ("logo.png", None),
+        ];
+        for (path, kind) in cases {
+            assert_eq!(classify(path), kind, "{path}");
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `golive.toml`: the settings file's serde shape. Unknown keys are errors that point at the key.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub scan: Scan,
+    #[serde(default)]
+    pub rules: Rules,
+    #[serde(default)]
+    pub gate: Gate,
+    #[serde(default)]
+    pub ignore: Vec<Ignore>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scan {
+    /// Globs (relative to the scanned root) of files never read.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    /// Files larger than this many bytes are listed as skipped.
+    #[serde(default)]
+    pub max_file_size: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Rule files or folders of rule files, relative to the config file.
+    #[serde(default)]
+    pub extra: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub severity: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    #[serde(default)]
+    pub min_score: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    pub categories: BTreeMap<String, Spanned<f64>>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ignore {
+    pub rule: Spanned<String>,
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`: after this day the entry stops suppressing.
+    pub until: Option<Spanned<String>>,
+}
+
+pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+    toml::from_str(text)
+}

@@ -1,0 +1,561 @@
+//! Rule files → validated `Rule`s. Every problem in a file is collected and reported at once,
+//! each pointing at its line, so an author fixes a rule file in one pass.
+
+use std::fmt;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde_saphyr::Spanned;
+
+use super::path::Path;
+use super::spec::{ConditionSpec, RuleSpec};
+use crate::model::DocKind;
+use crate::problems::FileProblems;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    /// Scoring weight (DESIGN §5): info is advice and never scored.
+    pub fn weight(self) -> f64 {
+        match self {
+            Severity::Critical => 10.0,
+            Severity::High => 7.5,
+            Severity::Medium => 5.0,
+            Severity::Low => 2.5,
+            Severity::Info => 0.0,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Health,
+    Metrics,
+    Logging,
+    Alerts,
+    Backups,
+    Docs,
+    Security,
+    Availability,
+    Container,
+}
+
+impl Category {
+    /// The report order (DESIGN §3).
+    pub const ALL: [Category; 9] = [
+        Category::Health,
+        Category::Metrics,
+        Category::Logging,
+        Category::Alerts,
+        Category::Backups,
+        Category::Docs,
+        Category::Security,
+        Category::Availability,
+        Category::Container,
+    ];
+
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Health => "health",
+            Category::Metrics => "metrics",
+            Category::Logging => "logging",
+            Category::Alerts => "alerts",
+            Category::Backups => "backups",
+            Category::Docs => "docs",
+            Category::Security => "security",
+            Category::Availability => "availability",
+            Category::Container => "container",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The document kinds a rule reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Kind(DocKind),
+    /// README and every other Markdown file.
+    Docs,
+}
+
+impl Target {
+    const NAMES: [&'static str; 12] = [
+        "kubernetes",
+        "compose",
+        "prometheus",
+        "grafana",
+        "dockerfile",
+        "readme",
+        "docs",
+        "source",
+        "dependencies",
+        "repo",
+        "yaml",
+        "json",
+    ];
+
+    fn parse(text: &str) -> Option<Target> {
+        Some(match text {
+            "kubernetes" => Target::Kind(DocKind::Kubernetes),
+            "compose" => Target::Kind(DocKind::Compose),
+            "prometheus" => Target::Kind(DocKind::Prometheus),
+            "grafana" => Target::Kind(DocKind::Grafana),
+            "dockerfile" => Target::Kind(DocKind::Dockerfile),
+            "readme" => Target::Kind(DocKind::Readme),
+            "docs" => Target::Docs,
+            "source" => Target::Kind(DocKind::Source),
+            "dependencies" => Target::Kind(DocKind::Dependencies),
+            "repo" => Target::Kind(DocKind::Repo),
+            "yaml" => Target::Kind(DocKind::Yaml),
+            "json" => Target::Kind(DocKind::Json),
+            _ => return None,
+        })
+    }
+
+    pub fn reads(self, kind: DocKind) -> bool {
+        match self {
+            Target::Kind(k) => k == kind,
+            Target::Docs => matches!(kind, DocKind::Readme | DocKind::Markdown),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Each,
+    Repo,
+}
+
+/// A literal a condition compares with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Clone, Debug)]
+pub enum Condition {
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    Exists(Path),
+    Absent(Path),
+    Equals(Path, Literal),
+    OneOf(Path, Vec<Literal>),
+    Matches(Path, Regex),
+    AtLeast(Path, f64),
+    AtMost(Path, f64),
+    TextMatches(Path, Regex),
+    In(Path, Path),
+}
+
+/// A message with `{path}` placeholders.
+#[derive(Clone, Debug)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TemplatePart {
+    Text(String),
+    Object,
+    File,
+    Value(Path),
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RuleDocs {
+    pub summary: String,
+    pub rationale: String,
+    pub remediation: String,
+    pub example_fail: String,
+    pub example_pass: String,
+    pub references: Vec<String>,
+}
+
+/// A compiled rule, ready to evaluate.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub target: Target,
+    pub target_name: String,
+    pub files: Option<GlobSet>,
+    pub select: Option<Condition>,
+    pub for_each: Option<Path>,
+    pub scope: Scope,
+    pub fail_when_absent: bool,
+    pub when: Option<Condition>,
+    pub check: Condition,
+    pub anchor: Option<Path>,
+    pub message: Template,
+    pub help: String,
+    pub docs: RuleDocs,
+    pub weight: Option<f64>,
+    /// Where the rule came from: `builtin:rules/health/x.yaml` or a user file path.
+    pub origin: String,
+}
+
+impl Rule {
+    pub fn weight(&self) -> f64 {
+        self.weight.unwrap_or_else(|| self.severity.weight())
+    }
+}
+
+pub type RuleFileError = FileProblems;
+
+struct Problems<'a> {
+    text: &'a str,
+    list: Vec<(String, Option<usize>)>,
+}
+
+impl Problems<'_> {
+    fn at<T>(&mut self, spanned: &Spanned<T>, message: impl Into<String>) {
+        let offset = spanned
+            .referenced
+            .span()
+            .byte_offset()
+            .and_then(|o| usize::try_from(o).ok())
+            .filter(|o| *o <= self.text.len());
+        let message = message.into();
+        let line = spanned.referenced.line();
+        let message = if offset.is_none() && line > 0 {
+            format!("line {line}: {message}")
+        } else {
+            message
+        };
+        self.list.push((message, offset));
+    }
+}
+
+/// Reads and validates one rule file. `expected_id` is the file stem the id must equal.
+pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule, RuleFileError> {
+    let spec: RuleSpec = serde_saphyr::from_str(text).map_err(|error| {
+        let offset = error
+            .location()
+            .and_then(|l| l.span().byte_offset())
+            .and_then(|o| usize::try_from(o).ok());
+        let message = error.to_string();
+        let first = message.lines().next().unwrap_or("invalid rule file").to_owned();
+        file_error(path, text, vec![(first, offset)])
+    })?;
+    let mut problems = Problems {
+        text,
+        list: Vec::new(),
+    };
+    let rule = build(&spec, path, expected_id, &mut problems);
+    match rule {
+        Some(rule) if problems.list.is_empty() => Ok(rule),
+        _ => Err(file_error(path, text, problems.list)),
+    }
+}
+
+fn file_error(path: &str, text: &str, problems: Vec<(String, Option<usize>)>) -> RuleFileError {
+    FileProblems::new("rule file", path, text, problems).with_help("the rule format is described in rules/README.md")
+}
+
+fn build(spec: &RuleSpec, path: &str, expected_id: Option<&str>, p: &mut Problems<'_>) -> Option<Rule> {
+    let id = spec.id.value.clone();
+    if !is_kebab(&id) {
+        p.at(&spec.id, format!("id `{id}` must be kebab-case (a-z, 0-9, single dashes)"));
+    }
+    if let Some(expected) = expected_id.filter(|e| *e != id) {
+        p.at(&spec.id, format!("id `{id}` must equal the file name `{expected}`"));
+    }
+    let category = Category::parse(&spec.category.value);
+    if category.is_none() {
+        let all: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
+        p.at(&spec.category, format!("unknown category `{}`; one of: {}", spec.category.value, all.join(", ")));
+    }
+    let severity = Severity::parse(&spec.severity.value);
+    if severity.is_none() {
+        p.at(&spec.severity, format!("unknown severity `{}`; one of: critical, high, medium, low, info", spec.severity.value));
+    }
+    let target = Target::parse(&spec.target.value);
+    if target.is_none() {
+        p.at(&spec.target, format!("unknown target `{}`; one of: {}", spec.target.value, Target::NAMES.join(", ")));
+    }
+    let scope = match spec.scope.as_ref().map(|s| s.value.as_str()) {
+        None | Some("each") => Scope::Each,
+        Some("repo") => Scope::Repo,
+        Some(other) => {
+            if let Some(s) = &spec.scope {
+                p.at(s, format!("unknown scope `{other}`; `each` or `repo`"));
+            }
+            Scope::Each
+        }
+    };
+    let fail_when_absent = match spec.when_absent.as_ref().map(|s| s.value.as_str()) {
+        None | Some("skip") => false,
+        Some("fail") => true,
+        Some(other) => {
+            if let Some(s) = &spec.when_absent {
+                p.at(s, format!("unknown when_absent `{other}`; `skip` or `fail`"));
+            }
+            false
+        }
+    };
+    for (field, value) in [
+        ("title", &spec.title),
+        ("summary", &spec.summary),
+        ("rationale", &spec.rationale),
+        ("remediation", &spec.remediation),
+        ("examples.fail", &spec.examples.fail),
+        ("examples.pass", &spec.examples.pass),
+    ] {
+        if value.value.trim().is_empty() {
+            p.at(value, format!("`{field}` must not be empty"));
+        }
+    }
+    let files = globs(&spec.files, p);
+    let select = spec.select.as_ref().map(|c| condition(c, p));
+    let when = spec.when.as_ref().map(|c| condition(c, p));
+    let check = condition(&spec.check, p);
+    let for_each = spec.for_each.as_ref().and_then(|f| path_of(f, p));
+    let anchor = spec.anchor.as_ref().and_then(|a| path_of(a, p));
+    let message = template(&spec.message, p);
+    let weight = spec.weight.as_ref().map(|w| {
+        if !(w.value.is_finite() && w.value >= 0.0) {
+            p.at(w, "weight must be a number ≥ 0");
+        }
+        w.value
+    });
+    let help = spec
+        .help
+        .as_ref()
+        .map_or_else(|| first_sentence(&spec.remediation.value), |h| h.value.trim().to_owned());
+    Some(Rule {
+        id,
+        title: spec.title.value.trim().to_owned(),
+        category: category?,
+        severity: severity?,
+        target: target?,
+        target_name: spec.target.value.clone(),
+        files,
+        select,
+        for_each,
+        scope,
+        fail_when_absent,
+        when,
+        check,
+        anchor,
+        message,
+        help,
+        docs: RuleDocs {
+            summary: spec.summary.value.trim().to_owned(),
+            rationale: spec.rationale.value.trim().to_owned(),
+            remediation: spec.remediation.value.trim().to_owned(),
+            example_fail: spec.examples.fail.value.clone(),
+            example_pass: spec.examples.pass.value.clone(),
+            references: spec.references.clone(),
+        },
+        weight,
+        origin: path.to_owned(),
+    })
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+fn first_sentence(text: &str) -> String {
+    let text = text.trim();
+    let end = text
+        .match_indices(". ")
+        .map(|(i, _)| i + 1)
+        .chain(text.find("\n\n"))
+        .min()
+        .unwrap_or(text.len());
+    text[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn globs(files: &[Spanned<String>], p: &mut Problems<'_>) -> Option<GlobSet> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut builder = GlobSetBuilder::new();
+    for file in files {
+        match Glob::new(&file.value) {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(error) => p.at(file, format!("invalid glob: {error}")),
+        }
+    }
+    builder.build().ok()
+}
+
+fn path_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Path> {
+    match Path::parse(&text.value) {
+        Ok(path) => Some(path),
+        Err(error) => {
+            p.at(text, format!("invalid path `{}`: {error}", text.value));
+            None
+        }
+    }
+}
+
+fn regex_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Regex> {
+    match regex::RegexBuilder::new(&text.value).size_limit(1 << 20).build() {
+        Ok(regex) => Some(regex),
+        Err(error) => {
+            let detail = error.to_string();
+            let last = detail.lines().last().unwrap_or("").trim().to_owned();
+            p.at(text, format!("invalid regex: {last}"));
+            None
+        }
+    }
+}
+
+fn literal(value: &serde_json::Value) -> Literal {
+    match value {
+        serde_json::Value::Null => Literal::Null,
+        serde_json::Value::Bool(b) => Literal::Bool(*b),
+        serde_json::Value::Number(n) => Literal::Number(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Literal::Text(s.clone()),
+        other => Literal::Text(other.to_string()),
+    }
+}
+
+/// Compiles a condition; an invalid part compiles to a placeholder so that every problem of the
+/// file is still found (the rule is rejected as a whole anyway).
+fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
+    let never = || Condition::Any(Vec::new());
+    match spec {
+        ConditionSpec::All(items) => Condition::All(items.iter().map(|c| condition(c, p)).collect()),
+        ConditionSpec::Any(items) => Condition::Any(items.iter().map(|c| condition(c, p)).collect()),
+        ConditionSpec::Not(inner) => Condition::Not(Box::new(condition(inner, p))),
+        ConditionSpec::Exists(path) => path_of(path, p).map_or_else(never, Condition::Exists),
+        ConditionSpec::Absent(path) => path_of(path, p).map_or_else(never, Condition::Absent),
+        ConditionSpec::Equals(c) => path_of(&c.path, p).map_or_else(never, |path| Condition::Equals(path, literal(&c.value))),
+        ConditionSpec::OneOf(c) => path_of(&c.path, p)
+            .map_or_else(never, |path| Condition::OneOf(path, c.values.iter().map(literal).collect())),
+        ConditionSpec::Matches(m) => match (path_of(&m.path, p), regex_of(&m.regex, p)) {
+            (Some(path), Some(regex)) => Condition::Matches(path, regex),
+            _ => never(),
+        },
+        ConditionSpec::TextMatches(m) => {
+            let path = match &m.path {
+                Some(path) => path_of(path, p),
+                None => Path::parse("text").ok(),
+            };
+            match (path, regex_of(&m.regex, p)) {
+                (Some(path), Some(regex)) => Condition::TextMatches(path, regex),
+                _ => never(),
+            }
+        }
+        ConditionSpec::AtLeast(c) | ConditionSpec::AtMost(c) => {
+            let Some(bound) = c.value.as_f64() else {
+                p.at(&c.path, "`value` must be a number");
+                return never();
+            };
+            match (path_of(&c.path, p), spec) {
+                (Some(path), ConditionSpec::AtLeast(_)) => Condition::AtLeast(path, bound),
+                (Some(path), _) => Condition::AtMost(path, bound),
+                (None, _) => never(),
+            }
+        }
+        ConditionSpec::In(m) => match (path_of(&m.path, p), path_of(&m.among, p)) {
+            (Some(path), Some(among)) => Condition::In(path, among),
+            _ => never(),
+        },
+    }
+}
+
+fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut rest = message.value.as_str();
+    while let Some(open) = rest.find(['{', '}']) {
+        text.push_str(&rest[..open]);
+        let brace = rest.as_bytes()[open];
+        rest = &rest[open + 1..];
+        if rest.as_bytes().first() == Some(&brace) {
+            text.push(brace as char);
+            rest = &rest[1..];
+            continue;
+        }
+        if brace == b'}' {
+            p.at(message, "unmatched `}` in message (write `}}` for a literal brace)");
+            continue;
+        }
+        let Some(close) = rest.find('}') else {
+            p.at(message, "unclosed `{` in message (write `{{` for a literal brace)");
+            break;
+        };
+        let name = rest[..close].trim();
+        rest = &rest[close + 1..];
+        if !text.is_empty() {
+            parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+        }
+        parts.push(match name {
+            "object" => TemplatePart::Object,
+            "file" => TemplatePart::File,
+            _ => match Path::parse(name) {
+                Ok(path) => TemplatePart::Value(path),
+                Err(error) => {
+                    p.at(message, format!("placeholder `{{{name}}}` is not a path: {error}"));
+                    continue;
+                }
+            },
+        });
+    }
+    text.push_str(rest);
+    if !text.is_empty() {
+        parts.push(TemplatePart::Text(text));
+    }
+    Template { parts }
+}

@@ -1,0 +1,160 @@
+//! Evaluating conditions against an item. A path condition holds when *any* value the path
+//! reaches satisfies it; `not` and `for_each` express "every". Each outcome carries a witness,
+//! the location that decided it, so a finding about a forbidden value points at that value.
+
+use regex::Regex;
+
+use super::compile::{Condition, Literal};
+use super::path::{Origin, Path};
+use crate::model::{Document, NodeId, Tree, Value};
+use crate::source::Loc;
+
+/// Where paths start: the item being checked, its document, and the repo document.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub doc: &'a Document,
+    pub item: NodeId,
+    pub repo: &'a Document,
+}
+
+impl<'a> Context<'a> {
+    pub fn resolve(&self, path: &Path) -> (&'a Tree, Vec<NodeId>) {
+        let (tree, from) = match path.origin {
+            Origin::Item => (&self.doc.tree, self.item),
+            Origin::Document => (&self.doc.tree, self.doc.root),
+            Origin::Repo => (&self.repo.tree, self.repo.root),
+        };
+        (tree, path.resolve(tree, from))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub ok: bool,
+    pub witness: Option<Loc>,
+}
+
+impl Outcome {
+    fn no() -> Outcome {
+        Outcome {
+            ok: false,
+            witness: None,
+        }
+    }
+}
+
+pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
+    match condition {
+        Condition::All(items) => {
+            for item in items {
+                let outcome = eval(item, cx);
+                if !outcome.ok {
+                    return outcome;
+                }
+            }
+            Outcome {
+                ok: true,
+                witness: None,
+            }
+        }
+        Condition::Any(items) => items
+            .iter()
+            .map(|item| eval(item, cx))
+            .find(|o| o.ok)
+            .unwrap_or_else(Outcome::no),
+        Condition::Not(inner) => {
+            let outcome = eval(inner, cx);
+            Outcome {
+                ok: !outcome.ok,
+                witness: outcome.witness,
+            }
+        }
+        Condition::Exists(path) => first(cx, path, |tree, id| !matches!(tree.value(id), Value::Null)),
+        Condition::Absent(path) => {
+            let exists = first(cx, path, |tree, id| !matches!(tree.value(id), Value::Null));
+            Outcome {
+                ok: !exists.ok,
+                witness: exists.witness,
+            }
+        }
+        Condition::Equals(path, literal) => first(cx, path, |tree, id| equal(tree, id, literal)),
+        Condition::OneOf(path, literals) => {
+            first(cx, path, |tree, id| literals.iter().any(|l| equal(tree, id, l)))
+        }
+        Condition::Matches(path, regex) => first(cx, path, |tree, id| {
+            tree.scalar_text(id).is_some_and(|t| regex.is_match(&t))
+        }),
+        Condition::AtLeast(path, bound) => first(cx, path, |tree, id| number(tree, id).is_some_and(|n| n >= *bound)),
+        Condition::AtMost(path, bound) => first(cx, path, |tree, id| number(tree, id).is_some_and(|n| n <= *bound)),
+        Condition::TextMatches(path, regex) => text_matches(cx, path, regex),
+        Condition::In(path, among) => {
+            let (among_tree, pool) = cx.resolve(among);
+            let pool: Vec<String> = pool
+                .into_iter()
+                .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
+                .collect();
+            first(cx, path, |tree, id| {
+                tree.scalar_text(id).is_some_and(|t| pool.iter().any(|p| *p == t))
+            })
+        }
+    }
+}
+
+fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> Outcome {
+    let (tree, hits) = cx.resolve(path);
+    hits.into_iter()
+        .find(|id| test(tree, *id))
+        .map_or_else(Outcome::no, |id| Outcome {
+            ok: true,
+            witness: tree.loc(id),
+        })
+}
+
+fn text_matches(cx: Context<'_>, path: &Path, regex: &Regex) -> Outcome {
+    let (tree, hits) = cx.resolve(path);
+    for id in hits {
+        let Some(text) = tree.as_str(id) else { continue };
+        if let Some(found) = regex.find(text) {
+            return Outcome {
+                ok: true,
+                witness: tree.loc(id).map(|loc| narrow(loc, text, found)),
+            };
+        }
+    }
+    Outcome::no()
+}
+
+/// Points at the match itself when the node's text is a byte-exact copy of its source span
+/// (source files, Dockerfile arguments); otherwise at the whole node.
+fn narrow(loc: Loc, text: &str, found: regex::Match<'_>) -> Loc {
+    let span = loc.span;
+    if (span.end - span.start) as usize == text.len() {
+        let start = span.start as usize + found.start();
+        Loc::new(loc.file, start, start + found.len())
+    } else {
+        loc
+    }
+}
+
+/// Equality as a YAML reader means it: `8080` equals `"8080"`, `true` equals `"true"`.
+fn equal(tree: &Tree, id: NodeId, literal: &Literal) -> bool {
+    match (literal, tree.value(id)) {
+        (Literal::Null, value) => matches!(value, Value::Null),
+        (Literal::Bool(b), Value::Bool(v)) => b == v,
+        (Literal::Bool(b), Value::Str(s)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        (Literal::Number(n), _) => number(tree, id).is_some_and(|v| (v - n).abs() < f64::EPSILON),
+        (Literal::Text(t), _) => tree.scalar_text(id).is_some_and(|v| v == t.as_str()),
+        _ => false,
+    }
+}
+
+/// A number, a numeric string, or a list's length.
+fn number(tree: &Tree, id: NodeId) -> Option<f64> {
+    match tree.value(id) {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => s.trim().parse().ok(),
+        Value::Seq(items) => Some(items.len() as f64),
+        _ => None,
+    }
+}

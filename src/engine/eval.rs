@@ -1,0 +1,254 @@
+//! Rules × documents → findings and one outcome per rule (checked / failed / not applicable).
+
+use rayon::prelude::*;
+
+use super::compile::{Category, Rule, Scope, Severity, TemplatePart};
+use super::condition::{self, Context, Outcome};
+use super::suppress::{self, Suppression};
+use crate::model::{DocKind, Document};
+use crate::source::{escape_controls, Loc, SourceFile};
+
+/// The parsed repository a rule set is evaluated on.
+pub struct Scan<'a> {
+    pub files: &'a [SourceFile],
+    pub documents: &'a [Document],
+    pub repo: &'a Document,
+    pub suppressions: &'a suppress::Index,
+}
+
+impl Scan<'_> {
+    pub fn path(&self, file: u32) -> Option<&str> {
+        self.files.get(file as usize).map(|f| f.path.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub rule: String,
+    pub category: Category,
+    pub severity: Severity,
+    pub message: String,
+    /// `None` for a finding about the repo as a whole (something missing).
+    pub loc: Option<Loc>,
+    pub object: Option<String>,
+    pub help: String,
+    /// Set when the object carries a `golive.dev/ignore` annotation for this rule.
+    pub annotation_suppression: Option<Suppression>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    Failed,
+    NotApplicable,
+    Suppressed,
+    Disabled,
+}
+
+#[derive(Clone, Debug)]
+pub struct RuleOutcome {
+    pub checked: usize,
+    pub failed: usize,
+    pub status: Status,
+}
+
+pub struct Evaluation {
+    pub outcomes: Vec<RuleOutcome>,
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<(Finding, Suppression)>,
+}
+
+/// Evaluates every rule (in parallel; results keep rule order, so output does not depend on
+/// the thread count).
+pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
+    let results: Vec<(RuleOutcome, Vec<Finding>)> =
+        rules.par_iter().map(|rule| evaluate_rule(rule, scan)).collect();
+    let mut evaluation = Evaluation {
+        outcomes: Vec::with_capacity(results.len()),
+        findings: Vec::new(),
+        suppressed: Vec::new(),
+    };
+    for (mut outcome, found) in results {
+        for finding in found {
+            match suppression(scan, &finding) {
+                Some(why) => {
+                    outcome.failed -= 1;
+                    outcome.status = Status::Suppressed;
+                    evaluation.suppressed.push((finding, why));
+                }
+                None => evaluation.findings.push(finding),
+            }
+        }
+        if outcome.failed > 0 {
+            outcome.status = Status::Failed;
+        }
+        evaluation.outcomes.push(outcome);
+    }
+    evaluation
+}
+
+fn suppression(scan: &Scan<'_>, finding: &Finding) -> Option<Suppression> {
+    if let Some(why) = &finding.annotation_suppression {
+        return Some(why.clone());
+    }
+    let loc = finding.loc?;
+    scan.suppressions.lookup(scan.files, &finding.rule, loc)
+}
+
+fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
+    let not_applicable = RuleOutcome {
+        checked: 0,
+        failed: 0,
+        status: Status::NotApplicable,
+    };
+    let repo_cx = Context {
+        doc: scan.repo,
+        item: scan.repo.root,
+        repo: scan.repo,
+    };
+    if let Some(when) = &rule.when {
+        if !condition::eval(when, repo_cx).ok {
+            return (not_applicable, Vec::new());
+        }
+    }
+    let items = items(rule, scan);
+    if items.is_empty() {
+        if !rule.fail_when_absent {
+            return (not_applicable, Vec::new());
+        }
+        let finding = finding(rule, scan, repo_cx, None);
+        return (failed(1, 1), vec![finding]);
+    }
+    match rule.scope {
+        Scope::Each => {
+            let mut findings = Vec::new();
+            for cx in &items {
+                let outcome = condition::eval(&rule.check, *cx);
+                if !outcome.ok {
+                    let loc = locate(rule, *cx, outcome);
+                    findings.push(finding(rule, scan, *cx, loc));
+                }
+            }
+            (failed(items.len(), findings.len()), findings)
+        }
+        Scope::Repo => {
+            let outcomes: Vec<Outcome> = items.iter().map(|cx| condition::eval(&rule.check, *cx)).collect();
+            if outcomes.iter().any(|o| o.ok) {
+                return (failed(1, 0), Vec::new());
+            }
+            // One document examined: point into it; several: the repo as a whole falls short.
+            let single_doc = items.iter().all(|cx| std::ptr::eq(cx.doc, items[0].doc));
+            let (cx, loc) = if single_doc && items.len() == 1 {
+                (items[0], locate(rule, items[0], outcomes[0]))
+            } else {
+                (repo_cx, None)
+            };
+            (failed(1, 1), vec![finding(rule, scan, cx, loc)])
+        }
+    }
+}
+
+fn failed(checked: usize, failed: usize) -> RuleOutcome {
+    RuleOutcome {
+        checked,
+        failed,
+        status: if failed > 0 { Status::Failed } else { Status::Passed },
+    }
+}
+
+/// The items a rule checks: `for_each` hits (or the document root) of every selected document.
+fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<Context<'a>> {
+    let documents: Box<dyn Iterator<Item = &Document>> = if rule.target.reads(DocKind::Repo) {
+        Box::new(std::iter::once(scan.repo))
+    } else {
+        Box::new(scan.documents.iter().filter(|d| rule.target.reads(d.kind)))
+    };
+    let mut out = Vec::new();
+    for doc in documents {
+        if let Some(files) = &rule.files {
+            if !scan.path(doc.file).is_some_and(|p| files.is_match(p)) {
+                continue;
+            }
+        }
+        let root = Context {
+            doc,
+            item: doc.root,
+            repo: scan.repo,
+        };
+        if let Some(select) = &rule.select {
+            if !condition::eval(select, root).ok {
+                continue;
+            }
+        }
+        match &rule.for_each {
+            None => out.push(root),
+            Some(path) => {
+                let (_, hits) = root.resolve(path);
+                out.extend(hits.into_iter().map(|item| Context { item, ..root }));
+            }
+        }
+    }
+    out
+}
+
+/// Where a failing item's finding points: the rule's anchor, else the value that decided the
+/// check, else the item, else the object's name.
+fn locate(rule: &Rule, cx: Context<'_>, outcome: Outcome) -> Option<Loc> {
+    let anchored = rule.anchor.as_ref().and_then(|anchor| {
+        let (tree, hits) = cx.resolve(anchor);
+        hits.first().and_then(|id| tree.loc(*id))
+    });
+    anchored
+        .or(outcome.witness)
+        .or_else(|| cx.doc.tree.loc(cx.item))
+        .or_else(|| object_name_loc(cx.doc))
+}
+
+fn object_name_loc(doc: &Document) -> Option<Loc> {
+    doc.tree.lookup(doc.root, "metadata.name").and_then(|id| doc.tree.loc(id))
+}
+
+fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> Finding {
+    let repo_level = std::ptr::eq(cx.doc, scan.repo);
+    Finding {
+        rule: rule.id.clone(),
+        category: rule.category,
+        severity: rule.severity,
+        message: render_message(rule, scan, cx),
+        loc: if repo_level { None } else { loc },
+        object: if repo_level { None } else { cx.doc.label.clone() },
+        help: rule.help.clone(),
+        annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
+    }
+}
+
+fn render_message(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>) -> String {
+    let mut out = String::new();
+    for part in &rule.message.parts {
+        match part {
+            TemplatePart::Text(text) => out.push_str(text),
+            TemplatePart::Object => out.push_str(cx.doc.label.as_deref().unwrap_or("the repository")),
+            TemplatePart::File => out.push_str(scan.path(cx.doc.file).unwrap_or("the repository")),
+            TemplatePart::Value(path) => {
+                let (tree, hits) = cx.resolve(path);
+                let values: Vec<String> = hits
+                    .iter()
+                    .filter_map(|id| tree.scalar_text(*id).map(|t| t.into_owned()))
+                    .collect();
+                out.push_str(if values.is_empty() { "(none)" } else { "" });
+                out.push_str(&short(&values.join(", ")));
+            }
+        }
+    }
+    escape_controls(&out).into_owned()
+}
+
+/// Values quoted into messages are cut, so a 30 MB scalar cannot flood a report.
+fn short(text: &str) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}

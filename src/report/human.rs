@@ -1,0 +1,247 @@
+//! `--format human`: a verdict header, a per-category table, then every finding as a
+//! miette diagnostic with its source snippet, label and help.
+
+use std::fmt::{self, Write};
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+
+use super::{Finding, Report};
+use crate::engine::Severity;
+use crate::source::{escape_controls, mask_controls};
+
+pub fn render(reports: &[Report], color: bool) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_one(&mut out, report, color);
+    }
+    if reports.len() > 1 {
+        fleet_table(&mut out, reports, color);
+    }
+    out
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: anstyle::Style, text: &str) -> String {
+        if self.color {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint(anstyle::Style::new().bold(), text)
+    }
+
+    fn verdict(&self, passed: bool, text: &str) -> String {
+        let color = if passed { anstyle::AnsiColor::Green } else { anstyle::AnsiColor::Red };
+        self.paint(anstyle::Style::new().bold().fg_color(Some(color.into())), text)
+    }
+}
+
+fn render_one(out: &mut String, report: &Report, color: bool) {
+    let paint = Paint { color };
+    let target = escape_controls(&report.target);
+    let _ = writeln!(out, "{} {}", paint.bold("golive"), target);
+    let verdict = if report.gate.passed { "PASSED" } else { "FAILED" };
+    let _ = writeln!(
+        out,
+        "score {:.1}/100  grade {}  gate {}",
+        report.score,
+        paint.bold(report.grade),
+        paint.verdict(report.gate.passed, verdict)
+    );
+    for reason in &report.gate.reasons {
+        let _ = writeln!(out, "  - {reason}");
+    }
+    out.push('\n');
+    category_table(out, report, &paint);
+    let handler = GraphicalReportHandler::new_themed(if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    })
+    .with_width(100)
+    .with_context_lines(1);
+    for finding in &report.findings {
+        out.push('\n');
+        let view = FindingView::new(finding, report);
+        if handler.render_report(out, &view).is_err() {
+            let _ = writeln!(out, "{}", view);
+        }
+    }
+    summary(out, report);
+}
+
+fn category_table(out: &mut String, report: &Report, paint: &Paint) {
+    let _ = writeln!(out, "  {:<13} {:>5}  {:<20}  rules", "category", "score", "");
+    for category in &report.categories {
+        let (score, bar) = match category.score {
+            Some(score) => {
+                let filled = ((score / 5.0).round() as usize).min(20);
+                (format!("{score:5.1}"), format!("{}{}", "█".repeat(filled), "░".repeat(20 - filled)))
+            }
+            None => ("    -".to_owned(), " ".repeat(20)),
+        };
+        let passed = category.checked - category.failed;
+        let rules = if category.checked == 0 {
+            "not applicable".to_owned()
+        } else {
+            format!("{passed}/{} passed", category.checked)
+        };
+        let ok = category.failed == 0;
+        let _ = writeln!(
+            out,
+            "  {:<13} {}  {}  {rules}",
+            category.id.as_str(),
+            score,
+            if category.score.is_some() { paint.verdict(ok, &bar) } else { bar }
+        );
+    }
+}
+
+fn summary(out: &mut String, report: &Report) {
+    out.push('\n');
+    let counts: Vec<String> = Severity::ALL
+        .into_iter()
+        .map(|s| (s, report.count(s)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let findings = report.findings.len();
+    let _ = write!(out, "{findings} finding{}", if findings == 1 { "" } else { "s" });
+    if !counts.is_empty() {
+        let _ = write!(out, " ({})", counts.join(", "));
+    }
+    let parsed = report.artifacts.iter().filter(|a| a.status == "parsed").count();
+    let _ = write!(out, ", {} suppressed, {parsed} files read", report.suppressed.len());
+    let skipped = report.artifacts.iter().filter(|a| a.status == "skipped").count();
+    if skipped > 0 {
+        let _ = write!(out, ", {skipped} skipped");
+    }
+    out.push('\n');
+    for skipped in report.artifacts.iter().filter(|a| a.status == "skipped") {
+        let reason = skipped.reason.as_deref().unwrap_or("skipped");
+        let _ = writeln!(out, "  skipped {}: {}", escape_controls(&skipped.path), escape_controls(reason));
+    }
+    for error in &report.errors {
+        let at = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!(":{line}:{column}"),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  error {}{at}: {}", escape_controls(&error.path), escape_controls(&error.message));
+    }
+}
+
+fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
+    let paint = Paint { color };
+    let _ = writeln!(out, "\n{:<40} {:>5}  grade  gate    top finding", "service", "score");
+    for report in reports {
+        let top = report
+            .findings
+            .iter()
+            .max_by_key(|f| f.severity)
+            .map(|f| f.rule.as_str())
+            .unwrap_or("-");
+        let gate = if report.gate.passed { "passed" } else { "failed" };
+        let _ = writeln!(
+            out,
+            "{:<40} {:>5.1}  {:<5}  {}  {top}",
+            escape_controls(&report.target),
+            report.score,
+            report.grade,
+            paint.verdict(report.gate.passed, &format!("{gate:<6}"))
+        );
+    }
+}
+
+/// A finding as miette sees it.
+struct FindingView {
+    message: String,
+    code: String,
+    severity: miette::Severity,
+    help: String,
+    source: Option<NamedSource<String>>,
+    label: Option<LabeledSpan>,
+}
+
+impl FindingView {
+    fn new(finding: &Finding, report: &Report) -> FindingView {
+        let location = finding.location.as_ref();
+        let source = location.and_then(|l| {
+            let text = report.sources.get(&l.path)?;
+            Some(NamedSource::new(escape_controls(&l.path), mask_controls(text).into_owned()).with_language(""))
+        });
+        let label = location.filter(|_| source.is_some()).map(|l| {
+            LabeledSpan::new(Some(label_text(finding)), l.offset, l.length)
+        });
+        let object = finding.object.as_deref().map(|o| format!(" [{o}]")).unwrap_or_default();
+        let place = if source.is_none() {
+            match &finding.path {
+                Some(path) => format!(" ({}:{})", escape_controls(path), finding.line.unwrap_or(1)),
+                None => " (repository)".to_owned(),
+            }
+        } else {
+            String::new()
+        };
+        FindingView {
+            message: format!("{}{object}{place}", finding.message),
+            code: format!("{} {}", finding.severity, finding.rule),
+            severity: match finding.severity {
+                Severity::Critical | Severity::High => miette::Severity::Error,
+                Severity::Medium | Severity::Low => miette::Severity::Warning,
+                Severity::Info => miette::Severity::Advice,
+            },
+            help: escape_controls(&finding.help).into_owned(),
+            source,
+            label,
+        }
+    }
+}
+
+fn label_text(finding: &Finding) -> String {
+    finding.category.as_str().to_owned()
+}
+
+impl fmt::Display for FindingView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for FindingView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FindingView {}
+
+impl Diagnostic for FindingView {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        (!self.help.is_empty()).then(|| Box::new(&self.help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.label.clone().map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+    }
+}

@@ -1,0 +1,258 @@
+//! CLI flags ⊕ `golive.toml` ⊕ defaults → the resolved `Settings` of one scan, and the rule set
+//! (built-in rules plus user rule files, with disables and severity overrides applied).
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::cli::CheckArgs;
+use crate::config::{self, Config};
+use crate::engine::compile::{self, Rule};
+use crate::engine::{builtin, Category, Severity};
+use crate::problems::FileProblems;
+use crate::score::{FailOn, GateSettings};
+
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// An `[[ignore]]` entry of the settings file.
+#[derive(Debug, Clone)]
+pub struct ConfigIgnore {
+    pub rule: String,
+    pub paths: Option<GlobSet>,
+    pub reason: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub exclude: Option<GlobSet>,
+    pub max_file_size: u64,
+    pub gate: GateSettings,
+    pub rules: Vec<Rule>,
+    pub disabled: Vec<String>,
+    pub ignores: Vec<ConfigIgnore>,
+    /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
+    pub today: String,
+}
+
+/// Reads a settings file; `None` when there is none at the default place.
+pub fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Option<(PathBuf, String, Config)>, miette::Report> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let default = root.join("golive.toml");
+            if !default.is_file() {
+                return Ok(None);
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| miette::miette!("cannot read settings file {}: {e}", path.display()))?;
+    let shown = path.display().to_string();
+    match config::parse(&text) {
+        Ok(config) => Ok(Some((path, text, config))),
+        Err(error) => {
+            let offset = error.span().map(|s| s.start);
+            let message = error.message().to_owned();
+            Err(FileProblems::new("settings file", &shown, &text, vec![(message, offset)]).into())
+        }
+    }
+}
+
+/// Resolves everything a `check` needs; every problem of the settings file is reported at once.
+pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings, miette::Report> {
+    let loaded = load_config(args.config.as_deref(), root)?;
+    let mut problems: Vec<(String, Option<usize>)> = Vec::new();
+    let empty = Config::default();
+    let (config_dir, config) = match &loaded {
+        Some((path, _, config)) => (path.parent().map(Path::to_path_buf).unwrap_or_default(), config),
+        None => (PathBuf::new(), &empty),
+    };
+    let mut at = |message: String, span: std::ops::Range<usize>| problems.push((message, Some(span.start)));
+
+    let mut excludes: Vec<String> = args.exclude.clone();
+    for glob in &config.scan.exclude {
+        if Glob::new(glob.get_ref()).is_err() {
+            at(format!("invalid glob `{}`", glob.get_ref()), glob.span());
+        }
+        excludes.push(glob.get_ref().clone());
+    }
+    let exclude = globset(&excludes).map_err(|e| miette::miette!("invalid --exclude glob: {e}"))?;
+
+    let mut rule_paths: Vec<PathBuf> = args.rules.clone();
+    rule_paths.extend(config.rules.extra.iter().map(|p| config_dir.join(p.get_ref())));
+    let mut rules = load_rules(&rule_paths)?;
+
+    let ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
+    let known = |id: &str| ids.iter().any(|known| known == id);
+    let mut disabled = Vec::new();
+    for id in &config.rules.disable {
+        if !known(id.get_ref()) {
+            at(format!("unknown rule `{}`", id.get_ref()), id.span());
+        }
+        disabled.push(id.get_ref().clone());
+    }
+    let mut overrides = Vec::new();
+    for (id, severity) in &config.rules.severity {
+        match Severity::parse(severity.get_ref()) {
+            Some(s) if known(id) => overrides.push((id.clone(), s)),
+            Some(_) => at(format!("unknown rule `{id}`"), severity.span()),
+            None => at(format!("unknown severity `{}`; one of critical, high, medium, low, info", severity.get_ref()), severity.span()),
+        }
+    }
+    for rule in &mut rules {
+        if let Some((_, severity)) = overrides.iter().find(|(id, _)| *id == rule.id) {
+            rule.severity = *severity;
+        }
+    }
+
+    let mut gate = GateSettings {
+        min_score: args.min_score.or(config.gate.min_score.as_ref().map(|s| *s.get_ref())),
+        fail_on: None,
+        categories: Vec::new(),
+        strict: args.strict || config.gate.strict.unwrap_or(false),
+    };
+    if let Some(fail_on) = &args.fail_on {
+        gate.fail_on = Some(FailOn::parse(fail_on).ok_or_else(|| {
+            miette::miette!("--fail-on `{fail_on}`: expected critical, high, medium, low, info or never")
+        })?);
+    } else if let Some(fail_on) = &config.gate.fail_on {
+        match FailOn::parse(fail_on.get_ref()) {
+            Some(f) => gate.fail_on = Some(f),
+            None => at(format!("unknown fail_on `{}`; one of critical, high, medium, low, info, never", fail_on.get_ref()), fail_on.span()),
+        }
+    }
+    if let Some(min) = gate.min_score.filter(|m| !(0.0..=100.0).contains(m)) {
+        return Err(miette::miette!("minimum score {min} is outside 0–100"));
+    }
+    for (name, min) in &config.gate.categories {
+        match Category::parse(name) {
+            Some(category) => gate.categories.push((category, *min.get_ref())),
+            None => at(format!("unknown category `{name}`"), min.span()),
+        }
+    }
+
+    let mut ignores = Vec::new();
+    for entry in &config.ignore {
+        if !known(entry.rule.get_ref()) {
+            at(format!("unknown rule `{}`", entry.rule.get_ref()), entry.rule.span());
+        }
+        if let Some(until) = &entry.until {
+            if !is_date(until.get_ref()) {
+                at(format!("`until` must be a date YYYY-MM-DD, not `{}`", until.get_ref()), until.span());
+            }
+        }
+        let paths: Vec<String> = entry.paths.iter().map(|p| p.get_ref().clone()).collect();
+        ignores.push(ConfigIgnore {
+            rule: entry.rule.get_ref().clone(),
+            paths: globset(&paths).ok().flatten(),
+            reason: entry.reason.clone(),
+            until: entry.until.as_ref().map(|u| u.get_ref().clone()),
+        });
+    }
+
+    if let (Some((path, text, _)), false) = (&loaded, problems.is_empty()) {
+        return Err(FileProblems::new("settings file", &path.display().to_string(), text, problems).into());
+    }
+    let max_file_size = args
+        .max_file_size
+        .or(config.scan.max_file_size.as_ref().map(|s| *s.get_ref()))
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    Ok(Settings {
+        exclude,
+        max_file_size,
+        gate,
+        rules,
+        disabled,
+        ignores,
+        today,
+    })
+}
+
+fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() == 3
+        && [4, 2, 2].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn globset(globs: &[String]) -> Result<Option<GlobSet>, globset::Error> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(Glob::new(glob)?);
+    }
+    builder.build().map(Some)
+}
+
+/// Built-in rules plus every `*.yaml` rule file under the given paths. All broken rule files
+/// are reported together; a user rule with a built-in's id replaces the built-in.
+pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    for (path, text) in builtin::files() {
+        if path.ends_with("README.yaml") {
+            continue;
+        }
+        let stem = stem(path);
+        match compile::compile(path, text, Some(stem)) {
+            Ok(rule) => rules.push(rule),
+            Err(error) => errors.push(error),
+        }
+    }
+    for path in paths {
+        let mut files = Vec::new();
+        collect_rule_files(path, &mut files).map_err(|e| miette::miette!("cannot read rules at {}: {e}", path.display()))?;
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| miette::miette!("cannot read rule file {}: {e}", file.display()))?;
+            let shown = file.display().to_string();
+            let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            match compile::compile(&shown, &text, Some(stem)) {
+                Ok(rule) => {
+                    rules.retain(|r: &Rule| r.id != rule.id);
+                    rules.push(rule);
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+    }
+    if let Some(first) = errors.pop() {
+        let count = errors.len() + 1;
+        let mut report = miette::Report::new(first);
+        if count > 1 {
+            for other in errors {
+                eprintln!("{:?}", miette::Report::new(other));
+            }
+            report = report.wrap_err(format!("{count} rule files have problems"));
+        }
+        return Err(report);
+    }
+    rules.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
+    Ok(rules)
+}
+
+fn stem(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.strip_suffix(".yaml").unwrap_or(name)
+}
+
+fn collect_rule_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_rule_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
