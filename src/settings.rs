@@ -36,6 +36,21 @@ pub struct Settings {
     pub today: String,
 }
 
+impl Settings {
+    /// The settings of a scan with no flags and no golive.toml.
+    pub fn defaults(rules: Vec<Rule>) -> Settings {
+        Settings {
+            exclude: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            gate: GateSettings::default(),
+            rules,
+            disabled: Vec::new(),
+            ignores: Vec::new(),
+            today: "1970-01-01".to_owned(),
+        }
+    }
+}
+
 /// Reads a settings file; `None` when there is none at the default place.
 pub fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Option<(PathBuf, String, Config)>, miette::Report> {
     let path = match explicit {

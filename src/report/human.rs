@@ -179,10 +179,15 @@ impl FindingView {
             let text = report.sources.get(&l.path)?;
             Some(NamedSource::new(escape_controls(&l.path), mask_controls(text).into_owned()).with_language(""))
         });
-        let label = location.filter(|_| source.is_some()).map(|l| {
-            LabeledSpan::new(Some(label_text(finding)), l.offset, l.length)
-        });
-        let object = finding.object.as_deref().map(|o| format!(" [{o}]")).unwrap_or_default();
+        let label = location
+            .filter(|_| source.is_some())
+            .map(|l| LabeledSpan::new(None, l.offset, l.length));
+        let object = finding
+            .object
+            .as_deref()
+            .filter(|o| !finding.message.contains(o))
+            .map(|o| format!(" [{o}]"))
+            .unwrap_or_default();
         let place = if source.is_none() {
             match &finding.path {
                 Some(path) => format!(" ({}:{})", escape_controls(path), finding.line.unwrap_or(1)),
@@ -204,10 +209,6 @@ impl FindingView {
             label,
         }
     }
-}
-
-fn label_text(finding: &Finding) -> String {
-    finding.category.as_str().to_owned()
 }
 
 impl fmt::Display for FindingView {
