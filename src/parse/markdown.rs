@@ -102,6 +102,8 @@ struct Walk {
     intro_loc: Option<Range<usize>>,
     intro_done: bool,
     block: Range<usize>,
+    /// Cells seen in the current table row, to put a space between cells but not before the first.
+    cells: usize,
 }
 
 impl Walk {
@@ -139,8 +141,14 @@ impl Walk {
             Tag::Paragraph | Tag::Item | Tag::TableHead | Tag::TableRow | Tag::BlockQuote(_) => {
                 self.block_break();
                 self.block = range;
+                self.cells = 0;
             }
-            Tag::TableCell => self.text(" "),
+            Tag::TableCell => {
+                if self.cells > 0 {
+                    self.text(" ");
+                }
+                self.cells += 1;
+            }
             _ => {}
         }
     }

@@ -79,6 +79,8 @@ impl Scanner {
             Token::Open(object) => self.open(object),
             Token::Close => {
                 self.stack.pop();
+                // The closed container was a value; what follows in an object is a key.
+                self.value_done();
             }
             Token::Comma => {
                 if let Some(top) = self.stack.last_mut() {
@@ -119,15 +121,24 @@ impl Scanner {
         let Some(top) = self.stack.last_mut() else {
             return;
         };
-        let (Some(dev), Some((name, key_range))) = (top.section, top.key.take()) else {
-            return;
-        };
-        self.deps.push(Dep {
-            name,
-            version,
-            dev,
-            span: key_range.start..range.end,
-        });
+        if let (Some(dev), Some((name, key_range))) = (top.section, top.key.take()) {
+            self.deps.push(Dep {
+                name,
+                version,
+                dev,
+                span: key_range.start..range.end,
+            });
+        }
+        self.value_done();
+    }
+
+    /// After a value an object expects a key even without a comma, so a missing comma loses
+    /// one entry at most.
+    fn value_done(&mut self) {
+        if let Some(top) = self.stack.last_mut() {
+            top.expect_key = top.object;
+            top.key = None;
+        }
     }
 }
 
@@ -168,8 +179,8 @@ fn string_token(text: &str, start: usize) -> (Token, usize) {
     }
     let end = (i + 1).min(text.len());
     let raw = text.get(start..end).unwrap_or("");
-    let value =
-        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_string());
+    let value = serde_json::from_str::<String>(raw)
+        .unwrap_or_else(|_| raw.trim_matches('"').trim_end().to_string());
     (Token::Str(value, start..end), end)
 }
 

@@ -51,7 +51,7 @@ fn tag_starts(text: &str) -> Vec<(usize, &'static str)> {
 /// For a non-self-closing element, the end of its closing tag and the text between; the closing
 /// tag is looked for only within a short window so a missing one cannot make the scan quadratic.
 fn element_body<'a>(text: &'a str, tag: &str, head: &str, tag_end: usize) -> (usize, &'a str) {
-    const WINDOW: usize = 4096;
+    const WINDOW: usize = 1024;
     if head.ends_with("/>") {
         return (tag_end, "");
     }

@@ -8,10 +8,13 @@ use toml::de::{DeTable, DeValue};
 
 use super::{Dep, Found, pip};
 
+const MAX_ERRORS: usize = 20;
+
 /// Parses a TOML manifest, recovering what it can; syntax errors land in `found`.
 pub(super) fn parse<'i>(text: &'i str, found: &mut Found) -> Spanned<DeTable<'i>> {
     let (table, errors) = DeTable::parse_recoverable(text);
-    for err in errors {
+    // Recovery can report one error per line of a broken file; the first few say enough.
+    for err in errors.into_iter().take(MAX_ERRORS) {
         let span = err.span().unwrap_or(0..0);
         found.error(format!("invalid TOML: {}", err.message()), span);
     }
