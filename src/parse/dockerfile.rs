@@ -33,6 +33,13 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
     };
+    if let Some(nul) = body.find('\0') {
+        let message = "not a Dockerfile: the file contains NUL bytes (binary?)";
+        return Parsed::failed(ParseError::new(
+            message,
+            Some(Span::new(nul + shift, nul + shift)),
+        ));
+    }
     match parse_dockerfile::parse(body) {
         Ok(dockerfile) => {
             let document = Builder::new(file, text, body, shift, &dockerfile).document(&dockerfile);
@@ -609,15 +616,14 @@ impl<'t> Builder<'t> {
     ) -> NodeId {
         let loc = self.loc(span);
         let node = self.tree.map(loc);
-        let (none, test) = match &healthcheck.arguments {
-            HealthcheckArguments::Cmd { arguments, .. } => (false, command_text(arguments)),
-            _ => (true, None),
-        };
-        self.put_bool(node, "none", none, loc);
-        if none {
+        let HealthcheckArguments::Cmd { arguments, .. } = &healthcheck.arguments else {
+            self.put_bool(node, "none", true, loc);
             return node;
-        }
-        self.put_str(node, "test", test, loc);
+        };
+        self.put_bool(node, "none", false, loc);
+        let test = command_text(arguments).unwrap_or_default();
+        let test = self.str_at(&test, command_span(arguments));
+        self.tree.insert(node, "test", test);
         for flag in &healthcheck.options {
             self.healthcheck_option(node, flag);
         }
@@ -651,13 +657,8 @@ impl<'t> Builder<'t> {
             }
             self.tree.insert(node, "args", args);
         }
-        let text_span = match command {
-            Command::Exec(array) => array.span.clone(),
-            Command::Shell(shell) => shell.span.clone(),
-            _ => 0..0,
-        };
         let text = command_text(command).unwrap_or_default();
-        let text = self.str_at(&text, text_span);
+        let text = self.str_at(&text, command_span(command));
         self.tree.insert(node, "text", text);
         node
     }
@@ -751,12 +752,16 @@ fn last_end(instruction: &Instruction<'_>) -> usize {
     }
 }
 
-fn command_end(command: &Command<'_>) -> usize {
+fn command_span(command: &Command<'_>) -> Range<usize> {
     match command {
-        Command::Exec(array) => array.span.end,
-        Command::Shell(shell) => shell.span.end,
-        _ => 0,
+        Command::Exec(array) => array.span.clone(),
+        Command::Shell(shell) => shell.span.clone(),
+        _ => 0..0,
     }
+}
+
+fn command_end(command: &Command<'_>) -> usize {
+    command_span(command).end
 }
 
 fn words_end(words: &[UnescapedString<'_>]) -> usize {
