@@ -6,6 +6,7 @@
 //! references and what a stage inherits from its parent — so rules only compare values.
 
 mod expand;
+mod heredoc;
 mod image;
 
 use std::ops::Range;
@@ -40,9 +41,16 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
             Some(Span::new(nul + shift, nul + shift)),
         ));
     }
-    match parse_dockerfile::parse(body) {
+    let masked = heredoc::mask(body);
+    let grammar_text = masked.as_ref().map_or(body, |m| m.text.as_str());
+    match parse_dockerfile::parse(grammar_text) {
         Ok(dockerfile) => {
-            let document = Builder::new(file, text, body, shift, &dockerfile).document(&dockerfile);
+            let mut builder = Builder::new(file, text, body, shift, &dockerfile);
+            builder.extends = masked
+                .as_ref()
+                .map(|m| m.extends.clone())
+                .unwrap_or_default();
+            let document = builder.document(&dockerfile);
             Parsed {
                 documents: vec![document],
                 errors: Vec::new(),
@@ -120,6 +128,8 @@ struct Builder<'t> {
     tree: Tree,
     global_args: Vars,
     finished: Vec<(Option<String>, Facts)>,
+    /// Heredocs blanked before parsing: (instruction start, end of its last delimiter line).
+    extends: Vec<(usize, usize)>,
 }
 
 impl<'t> Builder<'t> {
@@ -145,6 +155,7 @@ impl<'t> Builder<'t> {
             tree: Tree::new(),
             global_args: Vars::new(),
             finished: Vec::new(),
+            extends: Vec::new(),
         }
     }
 
@@ -281,7 +292,12 @@ impl<'t> Builder<'t> {
     /// Keyword start to the end of the instruction's last line — which, for a heredoc, is the
     /// line of its closing delimiter.
     fn instruction_span(&self, instruction: &Instruction<'_>, kw: &Keyword) -> Range<usize> {
-        let last = last_end(instruction).max(kw.span.end);
+        let blanked = self
+            .extends
+            .iter()
+            .find(|(start, _)| *start == kw.span.start)
+            .map_or(0, |(_, end)| *end);
+        let last = last_end(instruction).max(kw.span.end).max(blanked);
         let rest = self.body.get(last..).unwrap_or("");
         let line = rest.split('\n').next().unwrap_or("");
         kw.span.start..last + line.trim_end().len()
