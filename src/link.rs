@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{DocKind, Document, NodeId, Tree, Value};
+use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
 use crate::source::FileId;
 
@@ -367,8 +367,7 @@ fn attach_dockerfiles(
 }
 
 fn link_services(documents: &mut [Document], workloads: &[Workload]) {
-    for i in 0..documents.len() {
-        let doc = &documents[i];
+    for doc in documents.iter_mut() {
         if doc.kind != DocKind::Kubernetes || kubernetes::kind(&doc.tree, doc.root) != "Service" {
             continue;
         }
@@ -377,8 +376,8 @@ fn link_services(documents: &mut [Document], workloads: &[Workload]) {
             .iter()
             .filter(|w| w.namespace == namespace && covers(doc, w))
             .collect();
-        let tree = &mut documents[i].tree;
-        let root = documents[i].root;
+        let root = doc.root;
+        let tree = &mut doc.tree;
         let list = tree.seq(None);
         for w in selected {
             let item = tree.map(None);
@@ -652,9 +651,4 @@ fn is_backup(doc: &Document, kind: &str, api: &str) -> bool {
                     .any(|g| api.starts_with(g))
         }
     }
-}
-
-#[allow(dead_code)]
-fn is_map(tree: &Tree, id: NodeId) -> bool {
-    matches!(tree.value(id), Value::Map(_))
 }

@@ -186,16 +186,16 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
                 entry.rule.span(),
             );
         }
-        if let Some(until) = &entry.until {
-            if !is_date(until.get_ref()) {
-                at(
-                    format!(
-                        "`until` must be a date YYYY-MM-DD, not `{}`",
-                        until.get_ref()
-                    ),
-                    until.span(),
-                );
-            }
+        if let Some(until) = &entry.until
+            && !is_date(until.get_ref())
+        {
+            at(
+                format!(
+                    "`until` must be a date YYYY-MM-DD, not `{}`",
+                    until.get_ref()
+                ),
+                until.span(),
+            );
         }
         let paths: Vec<String> = entry.paths.iter().map(|p| p.get_ref().clone()).collect();
         ignores.push(ConfigIgnore {
@@ -284,20 +284,34 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
             }
         }
     }
-    if let Some(first) = errors.pop() {
-        let count = errors.len() + 1;
-        let mut report = miette::Report::new(first);
-        if count > 1 {
-            for other in errors {
-                eprintln!("{:?}", miette::Report::new(other));
-            }
-            report = report.wrap_err(format!("{count} rule files have problems"));
+    match errors.len() {
+        0 => {}
+        1 => return Err(miette::Report::new(*errors.remove(0))),
+        _ => {
+            return Err(miette::Report::new(RuleErrors {
+                problems: errors.into_iter().map(|e| *e).collect(),
+            }));
         }
-        return Err(report);
     }
     rules.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
     Ok(rules)
 }
+
+/// Several broken rule files, each shown with its own pointed problems.
+#[derive(Debug, miette::Diagnostic)]
+#[diagnostic(code(golive::rules))]
+struct RuleErrors {
+    #[related]
+    problems: Vec<FileProblems>,
+}
+
+impl std::fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rule files have problems", self.problems.len())
+    }
+}
+
+impl std::error::Error for RuleErrors {}
 
 fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);

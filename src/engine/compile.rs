@@ -252,7 +252,8 @@ impl Rule {
     }
 }
 
-pub type RuleFileError = FileProblems;
+/// Boxed: a rule file error carries the file's text for the snippet.
+pub type RuleFileError = Box<FileProblems>;
 
 struct Problems<'a> {
     text: &'a str,
@@ -305,8 +306,10 @@ pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule
 }
 
 fn file_error(path: &str, text: &str, problems: Vec<(String, Option<usize>)>) -> RuleFileError {
-    FileProblems::new("rule file", path, text, problems)
-        .with_help("the rule format is described in rules/README.md")
+    Box::new(
+        FileProblems::new("rule file", path, text, problems)
+            .with_help("the rule format is described in rules/README.md"),
+    )
 }
 
 fn build(

@@ -109,10 +109,10 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
         item: scan.repo.root,
         repo: scan.repo,
     };
-    if let Some(when) = &rule.when {
-        if !condition::eval(when, repo_cx).ok {
-            return (not_applicable, Vec::new());
-        }
+    if let Some(when) = &rule.when
+        && !condition::eval(when, repo_cx).ok
+    {
+        return (not_applicable, Vec::new());
     }
     let items = items(rule, scan);
     if items.is_empty() {
@@ -175,20 +175,20 @@ fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<Context<'a>> {
     };
     let mut out = Vec::new();
     for doc in documents {
-        if let Some(files) = &rule.files {
-            if !scan.path(doc.file).is_some_and(|p| files.is_match(p)) {
-                continue;
-            }
+        if let Some(files) = &rule.files
+            && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
+        {
+            continue;
         }
         let root = Context {
             doc,
             item: doc.root,
             repo: scan.repo,
         };
-        if let Some(select) = &rule.select {
-            if !condition::eval(select, root).ok {
-                continue;
-            }
+        if let Some(select) = &rule.select
+            && !condition::eval(select, root).ok
+        {
+            continue;
         }
         match &rule.for_each {
             None => out.push(root),

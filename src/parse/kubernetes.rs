@@ -114,10 +114,10 @@ fn effective_container(tree: &mut Tree, container: NodeId, pod_security: Option<
     }
     if let Some(pod) = pod_security {
         for key in INHERITED_SECURITY {
-            if tree.get(security, key).is_none() {
-                if let Some(entry) = tree.entry(pod, key).cloned() {
-                    push(tree, security, entry);
-                }
+            if tree.get(security, key).is_none()
+                && let Some(entry) = tree.entry(pod, key).cloned()
+            {
+                push(tree, security, entry);
             }
         }
     }

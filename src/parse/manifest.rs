@@ -51,14 +51,14 @@ fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Ve
             }
             return;
         }
-        if kubernetes::kind(&tree, root) == "PrometheusRule" {
-            if let Some(spec) = tree.get(root, "spec") {
-                let mut rules = Document::new(DocKind::Prometheus, file, tree.clone(), spec);
-                rules.index = index;
-                rules.label = Some(kubernetes::label(&tree, root));
-                derive_alerts(&mut rules.tree, spec);
-                out.push(rules);
-            }
+        if kubernetes::kind(&tree, root) == "PrometheusRule"
+            && let Some(spec) = tree.get(root, "spec")
+        {
+            let mut rules = Document::new(DocKind::Prometheus, file, tree.clone(), spec);
+            rules.index = index;
+            rules.label = Some(kubernetes::label(&tree, root));
+            derive_alerts(&mut rules.tree, spec);
+            out.push(rules);
         }
         out.push(kubernetes_doc(file, index, tree, root));
         return;
