@@ -29,7 +29,10 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
         let relative = file.strip_prefix(&root).unwrap_or(file);
         let relative = relative.to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({relative:?}, include_str!({:?})),\n", file.display().to_string()));
+        code.push_str(&format!(
+            "    ({relative:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_rules.rs");

@@ -54,11 +54,24 @@ pub fn classify(path: &str) -> Option<DocKind> {
     if is_dockerfile(name) {
         return Some(DocKind::Dockerfile);
     }
-    if lower.starts_with("readme") && matches!(extension, "md" | "markdown" | "rst" | "txt" | "adoc" | "readme") {
-        return Some(if at_root { DocKind::Readme } else { DocKind::Markdown });
+    if lower.starts_with("readme")
+        && matches!(
+            extension,
+            "md" | "markdown" | "rst" | "txt" | "adoc" | "readme"
+        )
+    {
+        return Some(if at_root {
+            DocKind::Readme
+        } else {
+            DocKind::Markdown
+        });
     }
     if lower == "readme" {
-        return Some(if at_root { DocKind::Readme } else { DocKind::Markdown });
+        return Some(if at_root {
+            DocKind::Readme
+        } else {
+            DocKind::Markdown
+        });
     }
     if DEPENDENCY_FILES.contains(&name)
         || (lower.starts_with("requirements") && extension == "txt")

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "golive", version, about = "Tells whether a service repository is ready to go live.")]
+#[command(
+    name = "golive",
+    version,
+    about = "Tells whether a service repository is ready to go live."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

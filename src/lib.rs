@@ -29,7 +29,7 @@ use model::DocKind;
 use parse::{ParseError, Parsed};
 use report::{Artifact, FileError, Finding, Location, Report, RuleResult, Suppressed};
 use settings::Settings;
-use source::{escape_controls, Loc, SourceFile};
+use source::{Loc, SourceFile, escape_controls};
 
 /// What to scan: a directory, or a manifest stream read from stdin (`-`).
 pub enum Input<'a> {
@@ -100,13 +100,18 @@ fn read_one(id: u32, entry: &walk::Entry) -> Read {
         return Read {
             source: SourceFile::new(entry.path.clone(), ""),
             kind: entry.kind,
-            parsed: Parsed::failed(ParseError::new("binary file (contains NUL bytes); not read", None)),
+            parsed: Parsed::failed(ParseError::new(
+                "binary file (contains NUL bytes); not read",
+                None,
+            )),
             skip: None,
         };
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
     if is_helm_template(&entry.path, &text) {
-        return skipped("Helm template: render with `helm template` and pipe into `golive check -`".to_owned());
+        return skipped(
+            "Helm template: render with `helm template` and pipe into `golive check -`".to_owned(),
+        );
     }
     let parsed = parse::parse(entry.kind, id, &entry.path, &text);
     Read {
@@ -142,7 +147,11 @@ fn assemble(reads: Vec<Read>, target: &str, settings: &Settings) -> Report {
         };
         artifacts.push(Artifact {
             path: read.source.path.clone(),
-            kind: if read.skip.as_deref().is_some_and(|r| r.starts_with("Helm")) { "helm-template" } else { kind.as_str() },
+            kind: if read.skip.as_deref().is_some_and(|r| r.starts_with("Helm")) {
+                "helm-template"
+            } else {
+                kind.as_str()
+            },
             documents: read.parsed.documents.len(),
             status,
             reason: read.skip.clone(),
@@ -176,17 +185,27 @@ fn assemble(reads: Vec<Read>, target: &str, settings: &Settings) -> Report {
     };
     let mut evaluation = eval::evaluate(&active, &scan);
     apply_config_ignores(&mut evaluation, &active, &files, settings);
-    build_report(target, settings, &active, evaluation, &files, artifacts, errors)
+    build_report(
+        target, settings, &active, evaluation, &files, artifacts, errors,
+    )
 }
 
 /// `[[ignore]]` entries of golive.toml; an expired entry stops suppressing and says so.
-fn apply_config_ignores(evaluation: &mut eval::Evaluation, rules: &[engine::Rule], files: &[SourceFile], settings: &Settings) {
+fn apply_config_ignores(
+    evaluation: &mut eval::Evaluation,
+    rules: &[engine::Rule],
+    files: &[SourceFile],
+    settings: &Settings,
+) {
     if settings.ignores.is_empty() {
         return;
     }
     let mut kept = Vec::new();
     for mut finding in std::mem::take(&mut evaluation.findings) {
-        let path = finding.loc.and_then(|l| files.get(l.file as usize)).map(|f| f.path.as_str());
+        let path = finding
+            .loc
+            .and_then(|l| files.get(l.file as usize))
+            .map(|f| f.path.as_str());
         let entry = settings.ignores.iter().find(|i| {
             i.rule == finding.rule
                 && match (&i.paths, path) {
@@ -198,7 +217,9 @@ fn apply_config_ignores(evaluation: &mut eval::Evaluation, rules: &[engine::Rule
         match entry {
             Some(entry) if entry.until.as_ref().is_some_and(|u| *u < settings.today) => {
                 let until = entry.until.as_deref().unwrap_or_default();
-                finding.message.push_str(&format!(" (the golive.toml ignore for this rule expired on {until})"));
+                finding.message.push_str(&format!(
+                    " (the golive.toml ignore for this rule expired on {until})"
+                ));
                 kept.push(finding);
             }
             Some(entry) => {
@@ -229,7 +250,9 @@ fn location(files: &[SourceFile], loc: Loc) -> Option<Location> {
     let first_line_end = file.text[loc.span.start as usize..]
         .find('\n')
         .map_or(file.text.len(), |i| loc.span.start as usize + i);
-    let end_offset = (loc.span.end as usize).min(first_line_end).max(loc.span.start as usize);
+    let end_offset = (loc.span.end as usize)
+        .min(first_line_end)
+        .max(loc.span.start as usize);
     let end = file.position(end_offset);
     Some(Location {
         path: file.path.clone(),
@@ -271,17 +294,25 @@ fn build_report(
 ) -> Report {
     let score = score::overall(rules, &evaluation.outcomes);
     let categories = score::categories(rules, &evaluation.outcomes);
-    let mut findings: Vec<Finding> = evaluation.findings.into_iter().map(|f| to_finding(files, f)).collect();
+    let mut findings: Vec<Finding> = evaluation
+        .findings
+        .into_iter()
+        .map(|f| to_finding(files, f))
+        .collect();
     findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule, &a.message).cmp(&(&b.path, b.line, b.column, &b.rule, &b.message))
+        (&a.path, a.line, a.column, &a.rule, &a.message)
+            .cmp(&(&b.path, b.line, b.column, &b.rule, &b.message))
     });
     let severities: Vec<_> = findings.iter().map(|f| f.severity).collect();
-    let gate = score::gate(&settings.gate, &score::GateInput {
-        score,
-        categories: &categories,
-        severities: &severities,
-        errors: errors.len(),
-    });
+    let gate = score::gate(
+        &settings.gate,
+        &score::GateInput {
+            score,
+            categories: &categories,
+            severities: &severities,
+            errors: errors.len(),
+        },
+    );
     let mut suppressed: Vec<Suppressed> = evaluation
         .suppressed
         .into_iter()

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{DocKind, Document, NodeId, Tree, Value};
+use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
 use crate::source::FileId;
 
@@ -33,9 +33,30 @@ struct Workload {
 
 /// Infrastructure images a repo deploys but does not build.
 const THIRD_PARTY: [&str; 24] = [
-    "postgres", "mysql", "mariadb", "mongo", "redis", "valkey", "memcached", "nginx", "rabbitmq",
-    "kafka", "zookeeper", "elasticsearch", "opensearch", "busybox", "alpine", "ubuntu", "debian",
-    "curl", "traefik", "envoy", "haproxy", "minio", "etcd", "cassandra",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "redis",
+    "valkey",
+    "memcached",
+    "nginx",
+    "rabbitmq",
+    "kafka",
+    "zookeeper",
+    "elasticsearch",
+    "opensearch",
+    "busybox",
+    "alpine",
+    "ubuntu",
+    "debian",
+    "curl",
+    "traefik",
+    "envoy",
+    "haproxy",
+    "minio",
+    "etcd",
+    "cassandra",
 ];
 
 pub fn link(documents: &mut [Document], files: &[String]) -> Document {
@@ -71,17 +92,34 @@ fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
             continue;
         }
         let tree = &doc.tree;
-        let Some(pod) = tree.get(doc.root, "pod") else { continue };
-        let containers: Vec<NodeId> = tree.get(pod, "containers").map(|c| tree.items(c).to_vec()).unwrap_or_default();
+        let Some(pod) = tree.get(doc.root, "pod") else {
+            continue;
+        };
+        let containers: Vec<NodeId> = tree
+            .get(pod, "containers")
+            .map(|c| tree.items(c).to_vec())
+            .unwrap_or_default();
         let mut ports = Vec::new();
         let mut port_names = Vec::new();
         let mut images = Vec::new();
         for c in &containers {
-            for port in tree.get(*c, "ports").map(|p| tree.items(p).to_vec()).unwrap_or_default() {
+            for port in tree
+                .get(*c, "ports")
+                .map(|p| tree.items(p).to_vec())
+                .unwrap_or_default()
+            {
                 ports.extend(tree.get(port, "containerPort").and_then(|p| tree.as_int(p)));
-                port_names.extend(tree.get(port, "name").and_then(|n| tree.as_str(n)).map(str::to_owned));
+                port_names.extend(
+                    tree.get(port, "name")
+                        .and_then(|n| tree.as_str(n))
+                        .map(str::to_owned),
+                );
             }
-            images.extend(tree.get(*c, "image").and_then(|n| tree.as_str(n)).map(str::to_owned));
+            images.extend(
+                tree.get(*c, "image")
+                    .and_then(|n| tree.as_str(n))
+                    .map(str::to_owned),
+            );
         }
         out.push(Workload {
             doc: i,
@@ -100,7 +138,12 @@ fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
 /// Which Dockerfile builds which image: the image's short name equals the Dockerfile's folder
 /// name (or the repo's, for a root Dockerfile) or its `Dockerfile.<name>` suffix; failing that, a
 /// repo with exactly one Dockerfile builds every image that is not well-known infrastructure.
-fn match_images(documents: &[Document], workloads: &[Workload], dockerfiles: &[usize], files: &[String]) -> Vec<(String, usize)> {
+fn match_images(
+    documents: &[Document],
+    workloads: &[Workload],
+    dockerfiles: &[usize],
+    files: &[String],
+) -> Vec<(String, usize)> {
     let names: Vec<(usize, String)> = dockerfiles
         .iter()
         .map(|d| (*d, dockerfile_name(files, documents[*d].file)))
@@ -124,7 +167,10 @@ fn dockerfile_name(files: &[String], file: FileId) -> String {
     let path = files.get(file as usize).map(String::as_str).unwrap_or("");
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     let lower = name.to_ascii_lowercase();
-    if let Some(suffix) = lower.strip_prefix("dockerfile.").or_else(|| lower.strip_suffix(".dockerfile")) {
+    if let Some(suffix) = lower
+        .strip_prefix("dockerfile.")
+        .or_else(|| lower.strip_suffix(".dockerfile"))
+    {
         return suffix.to_owned();
     }
     dir.rsplit('/').next().unwrap_or("").to_ascii_lowercase()
@@ -139,7 +185,12 @@ fn names_node(tree: &mut Tree, names: &[String]) -> NodeId {
     seq
 }
 
-fn link_workloads(documents: &mut [Document], workloads: &[Workload], builds: &[(String, usize)], files: &[String]) {
+fn link_workloads(
+    documents: &mut [Document],
+    workloads: &[Workload],
+    builds: &[(String, usize)],
+    files: &[String],
+) {
     let covering = |w: &Workload, kind: &str| -> Vec<String> {
         documents
             .iter()
@@ -160,7 +211,10 @@ fn link_workloads(documents: &mut [Document], workloads: &[Workload], builds: &[
             .collect();
         let hpa = documents
             .iter()
-            .filter(|d| d.kind == DocKind::Kubernetes && kubernetes::kind(&d.tree, d.root) == "HorizontalPodAutoscaler")
+            .filter(|d| {
+                d.kind == DocKind::Kubernetes
+                    && kubernetes::kind(&d.tree, d.root) == "HorizontalPodAutoscaler"
+            })
             .find(|d| targets(d, w));
         plans.push((
             w.doc,
@@ -169,9 +223,17 @@ fn link_workloads(documents: &mut [Document], workloads: &[Workload], builds: &[
                 ("pdbs", covering(w, "PodDisruptionBudget")),
                 ("network_policies", covering(w, "NetworkPolicy")),
                 ("monitors", monitors),
-                ("hpas", hpa.map(|d| vec![kubernetes::name(&d.tree, d.root).to_owned()]).unwrap_or_default()),
+                (
+                    "hpas",
+                    hpa.map(|d| vec![kubernetes::name(&d.tree, d.root).to_owned()])
+                        .unwrap_or_default(),
+                ),
             ],
-            hpa.and_then(|d| d.tree.lookup(d.root, "spec.minReplicas").and_then(|n| d.tree.as_int(n))),
+            hpa.and_then(|d| {
+                d.tree
+                    .lookup(d.root, "spec.minReplicas")
+                    .and_then(|n| d.tree.as_int(n))
+            }),
         ));
     }
     for (doc, lists, hpa_min) in plans {
@@ -183,7 +245,9 @@ fn link_workloads(documents: &mut [Document], workloads: &[Workload], builds: &[
             tree.insert(linked, key, node);
         }
         let replicas = tree.lookup(target.root, "spec.replicas");
-        let min = hpa_min.or_else(|| replicas.and_then(|r| tree.as_int(r))).unwrap_or(1);
+        let min = hpa_min
+            .or_else(|| replicas.and_then(|r| tree.as_int(r)))
+            .unwrap_or(1);
         let min_node = tree.int(min, replicas.and_then(|r| tree.loc(r)));
         tree.insert(linked, "min_replicas", min_node);
         tree.insert(target.root, "linked", linked);
@@ -200,8 +264,14 @@ fn covers(doc: &Document, w: &Workload) -> bool {
         "NetworkPolicy" => tree.lookup(doc.root, "spec.podSelector"),
         _ => tree.lookup(doc.root, "spec.selector"),
     };
-    let Some(selector) = selector else { return false };
-    let match_labels = if kind == "Service" { Some(selector) } else { tree.get(selector, "matchLabels") };
+    let Some(selector) = selector else {
+        return false;
+    };
+    let match_labels = if kind == "Service" {
+        Some(selector)
+    } else {
+        tree.get(selector, "matchLabels")
+    };
     let wanted = labels_of(tree, match_labels);
     let has_expressions = tree.get(selector, "matchExpressions").is_some();
     // An empty Service selector selects nothing; an empty pod selector selects every pod.
@@ -213,7 +283,11 @@ fn covers(doc: &Document, w: &Workload) -> bool {
 
 fn targets(hpa: &Document, w: &Workload) -> bool {
     let tree = &hpa.tree;
-    let text = |path| tree.lookup(hpa.root, path).and_then(|n| tree.as_str(n)).unwrap_or("");
+    let text = |path| {
+        tree.lookup(hpa.root, path)
+            .and_then(|n| tree.as_str(n))
+            .unwrap_or("")
+    };
     kubernetes::namespace(tree, hpa.root) == w.namespace
         && text("spec.scaleTargetRef.kind") == w.kind
         && text("spec.scaleTargetRef.name") == w.name
@@ -226,13 +300,25 @@ fn monitors(doc: &Document, w: &Workload, services: &[String], documents: &[Docu
     let wanted = labels_of(tree, tree.lookup(doc.root, "spec.selector.matchLabels"));
     match kubernetes::kind(tree, doc.root) {
         "PodMonitor" => !wanted.is_empty() && selects(&wanted, &w.labels),
-        "ServiceMonitor" => !wanted.is_empty() && documents.iter().any(|s| {
-            s.kind == DocKind::Kubernetes
-                && kubernetes::kind(&s.tree, s.root) == "Service"
-                && services.iter().any(|n| n == kubernetes::name(&s.tree, s.root))
-                && selects(&wanted, &labels_of(&s.tree, s.tree.lookup(s.root, "metadata.labels")))
-        }),
-        _ => doc.tree.get(doc.root, "pod").is_some() && std::ptr::eq(doc, &documents[w.doc]) && scrape_annotated(doc),
+        "ServiceMonitor" => {
+            !wanted.is_empty()
+                && documents.iter().any(|s| {
+                    s.kind == DocKind::Kubernetes
+                        && kubernetes::kind(&s.tree, s.root) == "Service"
+                        && services
+                            .iter()
+                            .any(|n| n == kubernetes::name(&s.tree, s.root))
+                        && selects(
+                            &wanted,
+                            &labels_of(&s.tree, s.tree.lookup(s.root, "metadata.labels")),
+                        )
+                })
+        }
+        _ => {
+            doc.tree.get(doc.root, "pod").is_some()
+                && std::ptr::eq(doc, &documents[w.doc])
+                && scrape_annotated(doc)
+        }
     }
 }
 
@@ -245,19 +331,32 @@ fn scrape_annotated(doc: &Document) -> bool {
 }
 
 /// Gives each container built in this repo `facts.dockerfile` (the final stage's facts).
-fn attach_dockerfiles(documents: &mut [Document], workloads: &[Workload], builds: &[(String, usize)], files: &[String]) {
+fn attach_dockerfiles(
+    documents: &mut [Document],
+    workloads: &[Workload],
+    builds: &[(String, usize)],
+    files: &[String],
+) {
     for w in workloads {
         for (image, dockerfile) in builds.iter().filter(|(image, _)| w.images.contains(image)) {
             let source = &documents[*dockerfile];
-            let Some(final_stage) = source.tree.get(source.root, "final") else { continue };
+            let Some(final_stage) = source.tree.get(source.root, "final") else {
+                continue;
+            };
             let source_tree = source.tree.clone();
             let path = files.get(source.file as usize).cloned().unwrap_or_default();
             let target = &mut documents[w.doc];
             let tree = &mut target.tree;
-            let containers: Vec<NodeId> = tree.lookup(target.root, "pod.containers").map(|c| tree.items(c).to_vec()).unwrap_or_default();
+            let containers: Vec<NodeId> = tree
+                .lookup(target.root, "pod.containers")
+                .map(|c| tree.items(c).to_vec())
+                .unwrap_or_default();
             for container in containers {
-                let built_here = tree.get(container, "image").and_then(|i| tree.as_str(i)) == Some(image.as_str());
-                let Some(facts) = tree.get(container, "facts").filter(|_| built_here) else { continue };
+                let built_here = tree.get(container, "image").and_then(|i| tree.as_str(i))
+                    == Some(image.as_str());
+                let Some(facts) = tree.get(container, "facts").filter(|_| built_here) else {
+                    continue;
+                };
                 let stage = tree.import(&source_tree, final_stage);
                 let path_node = tree.str(path.as_str(), None);
                 tree.insert(stage, "path", path_node);
@@ -268,15 +367,17 @@ fn attach_dockerfiles(documents: &mut [Document], workloads: &[Workload], builds
 }
 
 fn link_services(documents: &mut [Document], workloads: &[Workload]) {
-    for i in 0..documents.len() {
-        let doc = &documents[i];
+    for doc in documents.iter_mut() {
         if doc.kind != DocKind::Kubernetes || kubernetes::kind(&doc.tree, doc.root) != "Service" {
             continue;
         }
         let namespace = kubernetes::namespace(&doc.tree, doc.root).to_owned();
-        let selected: Vec<&Workload> = workloads.iter().filter(|w| w.namespace == namespace && covers(doc, w)).collect();
-        let tree = &mut documents[i].tree;
-        let root = documents[i].root;
+        let selected: Vec<&Workload> = workloads
+            .iter()
+            .filter(|w| w.namespace == namespace && covers(doc, w))
+            .collect();
+        let root = doc.root;
+        let tree = &mut doc.tree;
         let list = tree.seq(None);
         for w in selected {
             let item = tree.map(None);
@@ -298,26 +399,54 @@ fn link_services(documents: &mut [Document], workloads: &[Workload]) {
     }
 }
 
-fn link_dockerfiles(documents: &mut [Document], workloads: &[Workload], builds: &[(String, usize)]) {
-    for (d, _) in builds.iter().map(|(_, d)| (*d, ())).collect::<BTreeSet<_>>() {
-        let images: Vec<&String> = builds.iter().filter(|(_, b)| *b == d).map(|(i, _)| i).collect();
-        let users: Vec<&Workload> = workloads.iter().filter(|w| w.images.iter().any(|i| images.contains(&i))).collect();
+fn link_dockerfiles(
+    documents: &mut [Document],
+    workloads: &[Workload],
+    builds: &[(String, usize)],
+) {
+    for (d, _) in builds
+        .iter()
+        .map(|(_, d)| (*d, ()))
+        .collect::<BTreeSet<_>>()
+    {
+        let images: Vec<&String> = builds
+            .iter()
+            .filter(|(_, b)| *b == d)
+            .map(|(i, _)| i)
+            .collect();
+        let users: Vec<&Workload> = workloads
+            .iter()
+            .filter(|w| w.images.iter().any(|i| images.contains(&i)))
+            .collect();
         let mut probed = !users.is_empty();
         let mut non_root = !users.is_empty();
         for w in &users {
             let doc = &documents[w.doc];
             let tree = &doc.tree;
-            let containers = tree.lookup(doc.root, "pod.containers").map(|c| tree.items(c).to_vec()).unwrap_or_default();
+            let containers = tree
+                .lookup(doc.root, "pod.containers")
+                .map(|c| tree.items(c).to_vec())
+                .unwrap_or_default();
             for c in containers {
-                let built = tree.get(c, "image").and_then(|i| tree.as_str(i)).is_some_and(|i| images.iter().any(|x| x.as_str() == i));
+                let built = tree
+                    .get(c, "image")
+                    .and_then(|i| tree.as_str(i))
+                    .is_some_and(|i| images.iter().any(|x| x.as_str() == i));
                 if !built {
                     continue;
                 }
-                probed &= tree.get(c, "readinessProbe").is_some() || tree.get(c, "livenessProbe").is_some();
-                non_root &= tree.lookup(c, "facts.non_root").and_then(|n| tree.as_bool(n)) == Some(true);
+                probed &= tree.get(c, "readinessProbe").is_some()
+                    || tree.get(c, "livenessProbe").is_some();
+                non_root &= tree
+                    .lookup(c, "facts.non_root")
+                    .and_then(|n| tree.as_bool(n))
+                    == Some(true);
             }
         }
-        let names: Vec<String> = users.iter().map(|w| format!("{}/{}", w.kind, w.name)).collect();
+        let names: Vec<String> = users
+            .iter()
+            .map(|w| format!("{}/{}", w.kind, w.name))
+            .collect();
         let doc = &mut documents[d];
         let tree = &mut doc.tree;
         let linked = tree.map(None);
@@ -353,9 +482,16 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
     tree.insert(root, "files", file_list);
     if let Some(readme) = documents.iter().find(|d| d.kind == DocKind::Readme) {
         let node = tree.map(None);
-        let path = tree.str(files.get(readme.file as usize).cloned().unwrap_or_default(), None);
+        let path = tree.str(
+            files.get(readme.file as usize).cloned().unwrap_or_default(),
+            None,
+        );
         tree.insert(node, "path", path);
-        let words = readme.tree.get(readme.root, "words").and_then(|w| readme.tree.as_int(w)).unwrap_or(0);
+        let words = readme
+            .tree
+            .get(readme.root, "words")
+            .and_then(|w| readme.tree.as_int(w))
+            .unwrap_or(0);
         let words = tree.int(words, None);
         tree.insert(node, "words", words);
         tree.insert(root, "readme", node);
@@ -371,8 +507,12 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
         match doc.kind {
             DocKind::Kubernetes => {
                 let kind = kubernetes::kind(t, doc.root);
-                let api = t.get(doc.root, "apiVersion").and_then(|a| t.as_str(a)).unwrap_or("");
-                let data_operator = !matches!(kind, "StatefulSet" | "PersistentVolumeClaim") && !api.contains(".") ;
+                let api = t
+                    .get(doc.root, "apiVersion")
+                    .and_then(|a| t.as_str(a))
+                    .unwrap_or("");
+                let data_operator =
+                    !matches!(kind, "StatefulSet" | "PersistentVolumeClaim") && !api.contains(".");
                 if STATEFUL_KINDS.contains(&kind) && !data_operator {
                     stateful.push(kubernetes::label(t, doc.root));
                 }
@@ -381,21 +521,51 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
                 }
             }
             DocKind::Compose => {
-                for service in t.get(doc.root, "service_list").map(|s| t.items(s).to_vec()).unwrap_or_default() {
-                    let image = t.get(service, "image").and_then(|i| t.as_str(i)).unwrap_or("");
+                for service in t
+                    .get(doc.root, "service_list")
+                    .map(|s| t.items(s).to_vec())
+                    .unwrap_or_default()
+                {
+                    let image = t
+                        .get(service, "image")
+                        .and_then(|i| t.as_str(i))
+                        .unwrap_or("");
                     let short = ImageRef::parse(image).short_name();
-                    if ["postgres", "mysql", "mariadb", "mongo", "redis", "cassandra", "elasticsearch"].iter().any(|db| short.starts_with(db))
+                    if [
+                        "postgres",
+                        "mysql",
+                        "mariadb",
+                        "mongo",
+                        "redis",
+                        "cassandra",
+                        "elasticsearch",
+                    ]
+                    .iter()
+                    .any(|db| short.starts_with(db))
                         && t.get(service, "volumes").is_some()
                     {
-                        let name = t.get(service, "name").and_then(|n| t.as_str(n)).unwrap_or("");
+                        let name = t
+                            .get(service, "name")
+                            .and_then(|n| t.as_str(n))
+                            .unwrap_or("");
                         stateful.push(format!("compose service {name}"));
                     }
                 }
             }
             DocKind::Prometheus => {
-                for alert in t.get(doc.root, "alerts").map(|a| t.items(a).to_vec()).unwrap_or_default() {
-                    let name = t.get(alert, "alert").and_then(|n| t.scalar_text(n)).unwrap_or_default();
-                    let expr = t.get(alert, "expr").and_then(|n| t.scalar_text(n)).unwrap_or_default();
+                for alert in t
+                    .get(doc.root, "alerts")
+                    .map(|a| t.items(a).to_vec())
+                    .unwrap_or_default()
+                {
+                    let name = t
+                        .get(alert, "alert")
+                        .and_then(|n| t.scalar_text(n))
+                        .unwrap_or_default();
+                    let expr = t
+                        .get(alert, "expr")
+                        .and_then(|n| t.scalar_text(n))
+                        .unwrap_or_default();
                     alerts.push((name.into_owned(), expr.into_owned()));
                 }
             }
@@ -403,7 +573,11 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
                 if let Some(lang) = t.get(doc.root, "language").and_then(|l| t.as_str(l)) {
                     languages.insert(lang.to_owned());
                 }
-                for dep in t.get(doc.root, "dependencies").map(|d| t.items(d).to_vec()).unwrap_or_default() {
+                for dep in t
+                    .get(doc.root, "dependencies")
+                    .map(|d| t.items(d).to_vec())
+                    .unwrap_or_default()
+                {
                     if let Some(name) = t.get(dep, "name").and_then(|n| t.as_str(n)) {
                         dependencies.insert(name.to_owned());
                     }
@@ -449,20 +623,32 @@ fn is_backup(doc: &Document, kind: &str, api: &str) -> bool {
                 .map(|c| t.items(c).to_vec())
                 .unwrap_or_default()
                 .into_iter()
-                .flat_map(|c| ["command", "args"].into_iter().filter_map(move |k| t.get(c, k)))
+                .flat_map(|c| {
+                    ["command", "args"]
+                        .into_iter()
+                        .filter_map(move |k| t.get(c, k))
+                })
                 .flat_map(|list| t.items(list).to_vec())
                 .filter_map(|n| t.scalar_text(n).map(|s| s.to_ascii_lowercase()))
                 .collect::<Vec<_>>()
                 .join(" ");
-            ["backup", "pg_dump", "mysqldump", "mongodump", "restic", "kopia", "velero"]
-                .iter()
-                .any(|w| name.contains(w) || commands.contains(w))
+            [
+                "backup",
+                "pg_dump",
+                "mysqldump",
+                "mongodump",
+                "restic",
+                "kopia",
+                "velero",
+            ]
+            .iter()
+            .any(|w| name.contains(w) || commands.contains(w))
         }
-        _ => BACKUP_KINDS.contains(&kind) && ["velero.io", "postgresql.cnpg.io", "k8up.io"].iter().any(|g| api.starts_with(g)),
+        _ => {
+            BACKUP_KINDS.contains(&kind)
+                && ["velero.io", "postgresql.cnpg.io", "k8up.io"]
+                    .iter()
+                    .any(|g| api.starts_with(g))
+        }
     }
-}
-
-#[allow(dead_code)]
-fn is_map(tree: &Tree, id: NodeId) -> bool {
-    matches!(tree.value(id), Value::Map(_))
 }

@@ -36,7 +36,9 @@ fn main() -> ExitCode {
 fn check(args: &CheckArgs) -> miette::Result<bool> {
     if let Some(threads) = args.threads {
         // Only fails when a pool already exists, which cannot happen this early.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
     }
     let paths = if args.paths.is_empty() {
         vec![std::path::PathBuf::from(".")]
@@ -49,11 +51,16 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
         let stdin = shown == "-";
         if !stdin && !path.is_dir() {
             return Err(miette::miette!(
-                help = "give the folder of a service repository, or `-` to read manifests from stdin",
+                help =
+                    "give the folder of a service repository, or `-` to read manifests from stdin",
                 "{shown}: no such directory"
             ));
         }
-        let root = if stdin { Path::new(".") } else { path.as_path() };
+        let root = if stdin {
+            Path::new(".")
+        } else {
+            path.as_path()
+        };
         let settings = settings::resolve(args, root, today())?;
         let input = if stdin {
             let mut text = String::new();
@@ -81,7 +88,8 @@ fn use_color(choice: ColorChoice) -> bool {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
         }
     }
 }
@@ -95,7 +103,10 @@ fn rules(args: &RulesArgs) -> miette::Result<()> {
 fn explain(id: &str, extra: &[std::path::PathBuf]) -> miette::Result<()> {
     let rules = settings::load_rules(extra)?;
     let rule = rules.iter().find(|r| r.id == id).ok_or_else(|| {
-        miette::miette!(help = "`golive rules` lists every rule id", "no rule `{id}`")
+        miette::miette!(
+            help = "`golive rules` lists every rule id",
+            "no rule `{id}`"
+        )
     })?;
     print!("{}", golive::report::catalog::explain(rule));
     Ok(())

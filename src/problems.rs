@@ -21,12 +21,21 @@ pub struct FileProblems {
 
 impl FileProblems {
     /// `problems` are (message, byte offset) pairs; a problem without an offset is listed only.
-    pub fn new(what: &'static str, path: &str, text: &str, problems: Vec<(String, Option<usize>)>) -> FileProblems {
+    pub fn new(
+        what: &'static str,
+        path: &str,
+        text: &str,
+        problems: Vec<(String, Option<usize>)>,
+    ) -> FileProblems {
         let labels = problems
             .iter()
             .filter_map(|(message, offset)| {
                 let offset = (*offset)?.min(text.len());
-                Some(LabeledSpan::new(Some(message.clone()), offset, token_len(text, offset)))
+                Some(LabeledSpan::new(
+                    Some(message.clone()),
+                    offset,
+                    token_len(text, offset),
+                ))
             })
             .collect();
         FileProblems {
@@ -48,7 +57,13 @@ impl FileProblems {
 impl fmt::Display for FileProblems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "{} {} has {n} problem{}", self.what, self.path, if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{} {} has {n} problem{}",
+            self.what,
+            self.path,
+            if n == 1 { "" } else { "s" }
+        )?;
         for problem in &self.problems {
             write!(f, "\n  - {problem}")?;
         }

@@ -78,7 +78,13 @@ pub fn round(value: f64) -> f64 {
 }
 
 pub fn overall(rules: &[Rule], outcomes: &[RuleOutcome]) -> f64 {
-    weighted(rules.iter().zip(outcomes).filter_map(|(r, o)| contribution(r, o))).unwrap_or(100.0)
+    weighted(
+        rules
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(r, o)| contribution(r, o)),
+    )
+    .unwrap_or(100.0)
 }
 
 pub fn categories(rules: &[Rule], outcomes: &[RuleOutcome]) -> Vec<CategoryScore> {
@@ -94,7 +100,10 @@ pub fn categories(rules: &[Rule], outcomes: &[RuleOutcome]) -> Vec<CategoryScore
                 id: category,
                 score: weighted(members.iter().filter_map(|(r, o)| contribution(r, o))),
                 checked: members.iter().filter(|(_, o)| applies(o)).count(),
-                failed: members.iter().filter(|(_, o)| o.status == Status::Failed).count(),
+                failed: members
+                    .iter()
+                    .filter(|(_, o)| o.status == Status::Failed)
+                    .count(),
                 not_applicable: members
                     .iter()
                     .filter(|(_, o)| o.status == Status::NotApplicable)
@@ -129,7 +138,10 @@ pub fn gate(settings: &GateSettings, input: &GateInput<'_>) -> Gate {
     let fail_on = settings.fail_on.unwrap_or(FailOn::At(Severity::High));
     let mut reasons = Vec::new();
     if let Some(min) = settings.min_score.filter(|min| input.score < *min) {
-        reasons.push(format!("score {:.1} is below the minimum {min}", input.score));
+        reasons.push(format!(
+            "score {:.1} is below the minimum {min}",
+            input.score
+        ));
     }
     if let FailOn::At(threshold) = fail_on {
         for severity in Severity::ALL.into_iter().filter(|s| *s >= threshold) {
@@ -143,13 +155,23 @@ pub fn gate(settings: &GateSettings, input: &GateInput<'_>) -> Gate {
         }
     }
     for (category, min) in &settings.categories {
-        let score = input.categories.iter().find(|c| c.id == *category).and_then(|c| c.score);
+        let score = input
+            .categories
+            .iter()
+            .find(|c| c.id == *category)
+            .and_then(|c| c.score);
         if let Some(score) = score.filter(|s| s < min) {
-            reasons.push(format!("{category} scores {score:.1}, below its minimum {min}"));
+            reasons.push(format!(
+                "{category} scores {score:.1}, below its minimum {min}"
+            ));
         }
     }
     if settings.strict && input.errors > 0 {
-        reasons.push(format!("{} file{} could not be read (--strict)", input.errors, if input.errors == 1 { "" } else { "s" }));
+        reasons.push(format!(
+            "{} file{} could not be read (--strict)",
+            input.errors,
+            if input.errors == 1 { "" } else { "s" }
+        ));
     }
     Gate {
         passed: reasons.is_empty(),
@@ -176,12 +198,15 @@ mod tests {
             min_score: Some(80.0),
             ..GateSettings::default()
         };
-        let gate = gate(&settings, &GateInput {
-            score: 70.0,
-            categories: &[],
-            severities: &[Severity::High, Severity::Low],
-            errors: 0,
-        });
+        let gate = gate(
+            &settings,
+            &GateInput {
+                score: 70.0,
+                categories: &[],
+                severities: &[Severity::High, Severity::Low],
+                errors: 0,
+            },
+        );
         assert!(!gate.passed);
         assert_eq!(gate.reasons.len(), 2);
         assert_eq!(gate.fail_on, "high");

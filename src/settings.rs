@@ -8,7 +8,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::cli::CheckArgs;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
-use crate::engine::{builtin, Category, Severity};
+use crate::engine::{Category, Severity, builtin};
 use crate::problems::FileProblems;
 use crate::score::{FailOn, GateSettings};
 
@@ -52,7 +52,10 @@ impl Settings {
 }
 
 /// Reads a settings file; `None` when there is none at the default place.
-pub fn load_config(explicit: Option<&Path>, root: &Path) -> Result<Option<(PathBuf, String, Config)>, miette::Report> {
+pub fn load_config(
+    explicit: Option<&Path>,
+    root: &Path,
+) -> Result<Option<(PathBuf, String, Config)>, miette::Report> {
     let path = match explicit {
         Some(path) => path.to_path_buf(),
         None => {
@@ -82,10 +85,14 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
     let mut problems: Vec<(String, Option<usize>)> = Vec::new();
     let empty = Config::default();
     let (config_dir, config) = match &loaded {
-        Some((path, _, config)) => (path.parent().map(Path::to_path_buf).unwrap_or_default(), config),
+        Some((path, _, config)) => (
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            config,
+        ),
         None => (PathBuf::new(), &empty),
     };
-    let mut at = |message: String, span: std::ops::Range<usize>| problems.push((message, Some(span.start)));
+    let mut at =
+        |message: String, span: std::ops::Range<usize>| problems.push((message, Some(span.start)));
 
     let mut excludes: Vec<String> = args.exclude.clone();
     for glob in &config.scan.exclude {
@@ -97,7 +104,13 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
     let exclude = globset(&excludes).map_err(|e| miette::miette!("invalid --exclude glob: {e}"))?;
 
     let mut rule_paths: Vec<PathBuf> = args.rules.clone();
-    rule_paths.extend(config.rules.extra.iter().map(|p| config_dir.join(p.get_ref())));
+    rule_paths.extend(
+        config
+            .rules
+            .extra
+            .iter()
+            .map(|p| config_dir.join(p.get_ref())),
+    );
     let mut rules = load_rules(&rule_paths)?;
 
     let ids: Vec<String> = rules.iter().map(|r| r.id.clone()).collect();
@@ -114,7 +127,13 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         match Severity::parse(severity.get_ref()) {
             Some(s) if known(id) => overrides.push((id.clone(), s)),
             Some(_) => at(format!("unknown rule `{id}`"), severity.span()),
-            None => at(format!("unknown severity `{}`; one of critical, high, medium, low, info", severity.get_ref()), severity.span()),
+            None => at(
+                format!(
+                    "unknown severity `{}`; one of critical, high, medium, low, info",
+                    severity.get_ref()
+                ),
+                severity.span(),
+            ),
         }
     }
     for rule in &mut rules {
@@ -124,19 +143,29 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
     }
 
     let mut gate = GateSettings {
-        min_score: args.min_score.or(config.gate.min_score.as_ref().map(|s| *s.get_ref())),
+        min_score: args
+            .min_score
+            .or(config.gate.min_score.as_ref().map(|s| *s.get_ref())),
         fail_on: None,
         categories: Vec::new(),
         strict: args.strict || config.gate.strict.unwrap_or(false),
     };
     if let Some(fail_on) = &args.fail_on {
         gate.fail_on = Some(FailOn::parse(fail_on).ok_or_else(|| {
-            miette::miette!("--fail-on `{fail_on}`: expected critical, high, medium, low, info or never")
+            miette::miette!(
+                "--fail-on `{fail_on}`: expected critical, high, medium, low, info or never"
+            )
         })?);
     } else if let Some(fail_on) = &config.gate.fail_on {
         match FailOn::parse(fail_on.get_ref()) {
             Some(f) => gate.fail_on = Some(f),
-            None => at(format!("unknown fail_on `{}`; one of critical, high, medium, low, info, never", fail_on.get_ref()), fail_on.span()),
+            None => at(
+                format!(
+                    "unknown fail_on `{}`; one of critical, high, medium, low, info, never",
+                    fail_on.get_ref()
+                ),
+                fail_on.span(),
+            ),
         }
     }
     if let Some(min) = gate.min_score.filter(|m| !(0.0..=100.0).contains(m)) {
@@ -152,12 +181,21 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
     let mut ignores = Vec::new();
     for entry in &config.ignore {
         if !known(entry.rule.get_ref()) {
-            at(format!("unknown rule `{}`", entry.rule.get_ref()), entry.rule.span());
+            at(
+                format!("unknown rule `{}`", entry.rule.get_ref()),
+                entry.rule.span(),
+            );
         }
-        if let Some(until) = &entry.until {
-            if !is_date(until.get_ref()) {
-                at(format!("`until` must be a date YYYY-MM-DD, not `{}`", until.get_ref()), until.span());
-            }
+        if let Some(until) = &entry.until
+            && !is_date(until.get_ref())
+        {
+            at(
+                format!(
+                    "`until` must be a date YYYY-MM-DD, not `{}`",
+                    until.get_ref()
+                ),
+                until.span(),
+            );
         }
         let paths: Vec<String> = entry.paths.iter().map(|p| p.get_ref().clone()).collect();
         ignores.push(ConfigIgnore {
@@ -169,7 +207,13 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
     }
 
     if let (Some((path, text, _)), false) = (&loaded, problems.is_empty()) {
-        return Err(FileProblems::new("settings file", &path.display().to_string(), text, problems).into());
+        return Err(FileProblems::new(
+            "settings file",
+            &path.display().to_string(),
+            text,
+            problems,
+        )
+        .into());
     }
     let max_file_size = args
         .max_file_size
@@ -189,7 +233,10 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
 fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() == 3
-        && [4, 2, 2].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()))
+        && [4, 2, 2]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn globset(globs: &[String]) -> Result<Option<GlobSet>, globset::Error> {
@@ -220,7 +267,8 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
     }
     for path in paths {
         let mut files = Vec::new();
-        collect_rule_files(path, &mut files).map_err(|e| miette::miette!("cannot read rules at {}: {e}", path.display()))?;
+        collect_rule_files(path, &mut files)
+            .map_err(|e| miette::miette!("cannot read rules at {}: {e}", path.display()))?;
         files.sort();
         for file in files {
             let text = std::fs::read_to_string(&file)
@@ -236,20 +284,34 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
             }
         }
     }
-    if let Some(first) = errors.pop() {
-        let count = errors.len() + 1;
-        let mut report = miette::Report::new(first);
-        if count > 1 {
-            for other in errors {
-                eprintln!("{:?}", miette::Report::new(other));
-            }
-            report = report.wrap_err(format!("{count} rule files have problems"));
+    match errors.len() {
+        0 => {}
+        1 => return Err(miette::Report::new(*errors.remove(0))),
+        _ => {
+            return Err(miette::Report::new(RuleErrors {
+                problems: errors.into_iter().map(|e| *e).collect(),
+            }));
         }
-        return Err(report);
     }
     rules.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
     Ok(rules)
 }
+
+/// Several broken rule files, each shown with its own pointed problems.
+#[derive(Debug, miette::Diagnostic)]
+#[diagnostic(code(golive::rules))]
+struct RuleErrors {
+    #[related]
+    problems: Vec<FileProblems>,
+}
+
+impl std::fmt::Display for RuleErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} rule files have problems", self.problems.len())
+    }
+}
+
+impl std::error::Error for RuleErrors {}
 
 fn stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);

@@ -42,12 +42,15 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
         .follow_links(false)
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
-            !(entry.file_type().is_some_and(|t| t.is_dir()) && SKIPPED_DIRS.contains(&name.as_ref()))
+            !(entry.file_type().is_some_and(|t| t.is_dir())
+                && SKIPPED_DIRS.contains(&name.as_ref()))
         })
         .build();
     let mut entries = Vec::new();
     for entry in walker.flatten() {
-        let Some(file_type) = entry.file_type() else { continue };
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
         if file_type.is_dir() {
             continue;
         }
@@ -55,10 +58,15 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
             Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
             Err(_) => continue,
         };
-        if options.exclude.is_some_and(|globs| globs.is_match(&relative)) {
+        if options
+            .exclude
+            .is_some_and(|globs| globs.is_match(&relative))
+        {
             continue;
         }
-        let Some(kind) = classify::classify(&relative) else { continue };
+        let Some(kind) = classify::classify(&relative) else {
+            continue;
+        };
         let mut skip = None;
         if file_type.is_symlink() {
             match entry.path().canonicalize() {
@@ -67,7 +75,9 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
                 Err(_) => skip = Some("broken or looping symbolic link".to_owned()),
             }
         }
-        let size = std::fs::metadata(entry.path()).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(entry.path())
+            .map(|m| m.len())
+            .unwrap_or(0);
         if skip.is_none() && size > options.max_file_size {
             skip = Some(format!(
                 "larger than the {} size cap",
@@ -88,7 +98,7 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
 
 pub fn human_size(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")

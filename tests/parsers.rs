@@ -82,7 +82,10 @@ fn parser_fixtures() {
     for path in files {
         let rel = path.strip_prefix(&root).unwrap_or(&path);
         let mut parts = rel.components();
-        let dir = parts.next().and_then(|c| c.as_os_str().to_str()).unwrap_or("");
+        let dir = parts
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or("");
         let Some(kind) = kind_of(dir) else { continue };
         let inner = parts.as_path().to_string_lossy().replace('\\', "/");
         let bytes = std::fs::read(&path).unwrap_or_default();
@@ -113,8 +116,15 @@ fn parser_fixtures() {
             })
             .collect();
         let name = format!("{dir}__{}", inner.replace('/', "__"));
-        insta::assert_yaml_snapshot!(name, serde_json::json!({ "documents": documents, "errors": errors }));
+        insta::assert_yaml_snapshot!(
+            name,
+            serde_json::json!({ "documents": documents, "errors": errors })
+        );
         seen += 1;
     }
-    assert!(seen > 0, "no parser fixtures found under {}", root.display());
+    assert!(
+        seen > 0,
+        "no parser fixtures found under {}",
+        root.display()
+    );
 }

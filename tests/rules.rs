@@ -11,7 +11,13 @@ use golive::{Input, check};
 
 fn cases(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -37,26 +43,50 @@ fn every_rule_passes_and_fails_its_fixtures() {
                 failures.push(format!("{}: no {sub}/ fixture case", rule.id));
             }
             for case in found {
-                let name = case.strip_prefix(root).unwrap_or(&case).display().to_string();
+                let name = case
+                    .strip_prefix(root)
+                    .unwrap_or(&case)
+                    .display()
+                    .to_string();
                 let report = check(Input::Dir(&case), &name, &settings);
-                let mine: Vec<_> = report.findings.iter().filter(|f| f.rule == rule.id).collect();
+                let mine: Vec<_> = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == rule.id)
+                    .collect();
                 match (expect_fail, mine.is_empty()) {
                     (false, false) => failures.push(format!(
                         "{name}: expected no `{}` finding, got: {}",
                         rule.id,
-                        mine.iter().map(|f| format!("{:?}:{:?} {}", f.path, f.line, f.message)).collect::<Vec<_>>().join("; ")
+                        mine.iter()
+                            .map(|f| format!("{:?}:{:?} {}", f.path, f.line, f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     )),
-                    (true, true) => failures.push(format!("{name}: expected a `{}` finding, got none", rule.id)),
+                    (true, true) => failures.push(format!(
+                        "{name}: expected a `{}` finding, got none",
+                        rule.id
+                    )),
                     (true, false) => {
-                        let repo_level = rule.target_name == "repo" || rule.fail_when_absent
+                        let repo_level = rule.target_name == "repo"
+                            || rule.fail_when_absent
                             || rule.scope == golive::engine::compile::Scope::Repo;
                         if !repo_level && mine.iter().any(|f| f.line.is_none()) {
-                            failures.push(format!("{name}: `{}` finding without a location", rule.id));
+                            failures
+                                .push(format!("{name}: `{}` finding without a location", rule.id));
                         }
                         let shown = report::human::render(&[only_rule(&report, &rule.id)], false);
-                        let findings = shown.split_once("\n\n").map_or(shown.as_str(), |(_, rest)| rest);
-                        let findings = findings.split_once("rules\n").map_or(findings, |(_, rest)| rest);
-                        let snapshot = format!("{}__{}", rule.id, case.file_name().and_then(|n| n.to_str()).unwrap_or("case"));
+                        let findings = shown
+                            .split_once("\n\n")
+                            .map_or(shown.as_str(), |(_, rest)| rest);
+                        let findings = findings
+                            .split_once("rules\n")
+                            .map_or(findings, |(_, rest)| rest);
+                        let snapshot = format!(
+                            "{}__{}",
+                            rule.id,
+                            case.file_name().and_then(|n| n.to_str()).unwrap_or("case")
+                        );
                         insta::with_settings!({ snapshot_path => root.join("tests/snapshots/rules"), prepend_module_to_snapshot => false }, {
                             insta::assert_snapshot!(snapshot, findings_only(findings));
                         });
@@ -66,7 +96,12 @@ fn every_rule_passes_and_fails_its_fixtures() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} rule fixture problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rule fixture problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Drops the category table so a snapshot shows the findings (and the summary line).

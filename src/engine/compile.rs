@@ -252,7 +252,8 @@ impl Rule {
     }
 }
 
-pub type RuleFileError = FileProblems;
+/// Boxed: a rule file error carries the file's text for the snippet.
+pub type RuleFileError = Box<FileProblems>;
 
 struct Problems<'a> {
     text: &'a str,
@@ -286,7 +287,11 @@ pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule
             .and_then(|l| l.span().byte_offset())
             .and_then(|o| usize::try_from(o).ok());
         let message = error.to_string();
-        let first = message.lines().next().unwrap_or("invalid rule file").to_owned();
+        let first = message
+            .lines()
+            .next()
+            .unwrap_or("invalid rule file")
+            .to_owned();
         file_error(path, text, vec![(first, offset)])
     })?;
     let mut problems = Problems {
@@ -301,29 +306,63 @@ pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule
 }
 
 fn file_error(path: &str, text: &str, problems: Vec<(String, Option<usize>)>) -> RuleFileError {
-    FileProblems::new("rule file", path, text, problems).with_help("the rule format is described in rules/README.md")
+    Box::new(
+        FileProblems::new("rule file", path, text, problems)
+            .with_help("the rule format is described in rules/README.md"),
+    )
 }
 
-fn build(spec: &RuleSpec, path: &str, expected_id: Option<&str>, p: &mut Problems<'_>) -> Option<Rule> {
+fn build(
+    spec: &RuleSpec,
+    path: &str,
+    expected_id: Option<&str>,
+    p: &mut Problems<'_>,
+) -> Option<Rule> {
     let id = spec.id.value.clone();
     if !is_kebab(&id) {
-        p.at(&spec.id, format!("id `{id}` must be kebab-case (a-z, 0-9, single dashes)"));
+        p.at(
+            &spec.id,
+            format!("id `{id}` must be kebab-case (a-z, 0-9, single dashes)"),
+        );
     }
     if let Some(expected) = expected_id.filter(|e| *e != id) {
-        p.at(&spec.id, format!("id `{id}` must equal the file name `{expected}`"));
+        p.at(
+            &spec.id,
+            format!("id `{id}` must equal the file name `{expected}`"),
+        );
     }
     let category = Category::parse(&spec.category.value);
     if category.is_none() {
         let all: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        p.at(&spec.category, format!("unknown category `{}`; one of: {}", spec.category.value, all.join(", ")));
+        p.at(
+            &spec.category,
+            format!(
+                "unknown category `{}`; one of: {}",
+                spec.category.value,
+                all.join(", ")
+            ),
+        );
     }
     let severity = Severity::parse(&spec.severity.value);
     if severity.is_none() {
-        p.at(&spec.severity, format!("unknown severity `{}`; one of: critical, high, medium, low, info", spec.severity.value));
+        p.at(
+            &spec.severity,
+            format!(
+                "unknown severity `{}`; one of: critical, high, medium, low, info",
+                spec.severity.value
+            ),
+        );
     }
     let target = Target::parse(&spec.target.value);
     if target.is_none() {
-        p.at(&spec.target, format!("unknown target `{}`; one of: {}", spec.target.value, Target::NAMES.join(", ")));
+        p.at(
+            &spec.target,
+            format!(
+                "unknown target `{}`; one of: {}",
+                spec.target.value,
+                Target::NAMES.join(", ")
+            ),
+        );
     }
     let scope = match spec.scope.as_ref().map(|s| s.value.as_str()) {
         None | Some("each") => Scope::Each,
@@ -340,7 +379,10 @@ fn build(spec: &RuleSpec, path: &str, expected_id: Option<&str>, p: &mut Problem
         Some("fail") => true,
         Some(other) => {
             if let Some(s) = &spec.when_absent {
-                p.at(s, format!("unknown when_absent `{other}`; `skip` or `fail`"));
+                p.at(
+                    s,
+                    format!("unknown when_absent `{other}`; `skip` or `fail`"),
+                );
             }
             false
         }
@@ -370,10 +412,10 @@ fn build(spec: &RuleSpec, path: &str, expected_id: Option<&str>, p: &mut Problem
         }
         w.value
     });
-    let help = spec
-        .help
-        .as_ref()
-        .map_or_else(|| first_sentence(&spec.remediation.value), |h| h.value.trim().to_owned());
+    let help = spec.help.as_ref().map_or_else(
+        || first_sentence(&spec.remediation.value),
+        |h| h.value.trim().to_owned(),
+    );
     Some(Rule {
         id,
         title: spec.title.value.trim().to_owned(),
@@ -406,9 +448,12 @@ fn build(spec: &RuleSpec, path: &str, expected_id: Option<&str>, p: &mut Problem
 
 fn is_kebab(id: &str) -> bool {
     !id.is_empty()
-        && id
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 fn first_sentence(text: &str) -> String {
@@ -449,7 +494,10 @@ fn path_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Path> {
 }
 
 fn regex_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Regex> {
-    match regex::RegexBuilder::new(&text.value).size_limit(1 << 20).build() {
+    match regex::RegexBuilder::new(&text.value)
+        .size_limit(1 << 20)
+        .build()
+    {
         Ok(regex) => Some(regex),
         Err(error) => {
             let detail = error.to_string();
@@ -475,14 +523,20 @@ fn literal(value: &serde_json::Value) -> Literal {
 fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
     let never = || Condition::Any(Vec::new());
     match spec {
-        ConditionSpec::All(items) => Condition::All(items.iter().map(|c| condition(c, p)).collect()),
-        ConditionSpec::Any(items) => Condition::Any(items.iter().map(|c| condition(c, p)).collect()),
+        ConditionSpec::All(items) => {
+            Condition::All(items.iter().map(|c| condition(c, p)).collect())
+        }
+        ConditionSpec::Any(items) => {
+            Condition::Any(items.iter().map(|c| condition(c, p)).collect())
+        }
         ConditionSpec::Not(inner) => Condition::Not(Box::new(condition(inner, p))),
         ConditionSpec::Exists(path) => path_of(path, p).map_or_else(never, Condition::Exists),
         ConditionSpec::Absent(path) => path_of(path, p).map_or_else(never, Condition::Absent),
-        ConditionSpec::Equals(c) => path_of(&c.path, p).map_or_else(never, |path| Condition::Equals(path, literal(&c.value))),
-        ConditionSpec::OneOf(c) => path_of(&c.path, p)
-            .map_or_else(never, |path| Condition::OneOf(path, c.values.iter().map(literal).collect())),
+        ConditionSpec::Equals(c) => path_of(&c.path, p)
+            .map_or_else(never, |path| Condition::Equals(path, literal(&c.value))),
+        ConditionSpec::OneOf(c) => path_of(&c.path, p).map_or_else(never, |path| {
+            Condition::OneOf(path, c.values.iter().map(literal).collect())
+        }),
         ConditionSpec::Matches(m) => match (path_of(&m.path, p), regex_of(&m.regex, p)) {
             (Some(path), Some(regex)) => Condition::Matches(path, regex),
             _ => never(),
@@ -529,11 +583,17 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
             continue;
         }
         if brace == b'}' {
-            p.at(message, "unmatched `}` in message (write `}}` for a literal brace)");
+            p.at(
+                message,
+                "unmatched `}` in message (write `}}` for a literal brace)",
+            );
             continue;
         }
         let Some(close) = rest.find('}') else {
-            p.at(message, "unclosed `{` in message (write `{{` for a literal brace)");
+            p.at(
+                message,
+                "unclosed `{` in message (write `{{` for a literal brace)",
+            );
             break;
         };
         let name = rest[..close].trim();
@@ -547,7 +607,10 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
             _ => match Path::parse(name) {
                 Ok(path) => TemplatePart::Value(path),
                 Err(error) => {
-                    p.at(message, format!("placeholder `{{{name}}}` is not a path: {error}"));
+                    p.at(
+                        message,
+                        format!("placeholder `{{{name}}}` is not a path: {error}"),
+                    );
                     continue;
                 }
             },

@@ -69,7 +69,9 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
                 witness: outcome.witness,
             }
         }
-        Condition::Exists(path) => first(cx, path, |tree, id| !matches!(tree.value(id), Value::Null)),
+        Condition::Exists(path) => {
+            first(cx, path, |tree, id| !matches!(tree.value(id), Value::Null))
+        }
         Condition::Absent(path) => {
             let exists = first(cx, path, |tree, id| !matches!(tree.value(id), Value::Null));
             Outcome {
@@ -78,14 +80,18 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
             }
         }
         Condition::Equals(path, literal) => first(cx, path, |tree, id| equal(tree, id, literal)),
-        Condition::OneOf(path, literals) => {
-            first(cx, path, |tree, id| literals.iter().any(|l| equal(tree, id, l)))
-        }
+        Condition::OneOf(path, literals) => first(cx, path, |tree, id| {
+            literals.iter().any(|l| equal(tree, id, l))
+        }),
         Condition::Matches(path, regex) => first(cx, path, |tree, id| {
             tree.scalar_text(id).is_some_and(|t| regex.is_match(&t))
         }),
-        Condition::AtLeast(path, bound) => first(cx, path, |tree, id| number(tree, id).is_some_and(|n| n >= *bound)),
-        Condition::AtMost(path, bound) => first(cx, path, |tree, id| number(tree, id).is_some_and(|n| n <= *bound)),
+        Condition::AtLeast(path, bound) => first(cx, path, |tree, id| {
+            number(tree, id).is_some_and(|n| n >= *bound)
+        }),
+        Condition::AtMost(path, bound) => first(cx, path, |tree, id| {
+            number(tree, id).is_some_and(|n| n <= *bound)
+        }),
         Condition::TextMatches(path, regex) => text_matches(cx, path, regex),
         Condition::In(path, among) => {
             let (among_tree, pool) = cx.resolve(among);
@@ -94,7 +100,8 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
                 .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
                 .collect();
             first(cx, path, |tree, id| {
-                tree.scalar_text(id).is_some_and(|t| pool.iter().any(|p| *p == t))
+                tree.scalar_text(id)
+                    .is_some_and(|t| pool.iter().any(|p| *p == t))
             })
         }
     }
@@ -113,7 +120,9 @@ fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> 
 fn text_matches(cx: Context<'_>, path: &Path, regex: &Regex) -> Outcome {
     let (tree, hits) = cx.resolve(path);
     for id in hits {
-        let Some(text) = tree.as_str(id) else { continue };
+        let Some(text) = tree.as_str(id) else {
+            continue;
+        };
         if let Some(found) = regex.find(text) {
             return Outcome {
                 ok: true,
@@ -141,7 +150,9 @@ fn equal(tree: &Tree, id: NodeId, literal: &Literal) -> bool {
     match (literal, tree.value(id)) {
         (Literal::Null, value) => matches!(value, Value::Null),
         (Literal::Bool(b), Value::Bool(v)) => b == v,
-        (Literal::Bool(b), Value::Str(s)) => s.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        (Literal::Bool(b), Value::Str(s)) => {
+            s.eq_ignore_ascii_case(if *b { "true" } else { "false" })
+        }
         (Literal::Number(n), _) => number(tree, id).is_some_and(|v| (v - n).abs() < f64::EPSILON),
         (Literal::Text(t), _) => tree.scalar_text(id).is_some_and(|v| v == t.as_str()),
         _ => false,

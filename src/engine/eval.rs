@@ -6,7 +6,7 @@ use super::compile::{Category, Rule, Scope, Severity, TemplatePart};
 use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
 use crate::model::{DocKind, Document};
-use crate::source::{escape_controls, Loc, SourceFile};
+use crate::source::{Loc, SourceFile, escape_controls};
 
 /// The parsed repository a rule set is evaluated on.
 pub struct Scan<'a> {
@@ -62,8 +62,10 @@ pub struct Evaluation {
 /// Evaluates every rule (in parallel; results keep rule order, so output does not depend on
 /// the thread count).
 pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
-    let results: Vec<(RuleOutcome, Vec<Finding>)> =
-        rules.par_iter().map(|rule| evaluate_rule(rule, scan)).collect();
+    let results: Vec<(RuleOutcome, Vec<Finding>)> = rules
+        .par_iter()
+        .map(|rule| evaluate_rule(rule, scan))
+        .collect();
     let mut evaluation = Evaluation {
         outcomes: Vec::with_capacity(results.len()),
         findings: Vec::new(),
@@ -107,10 +109,10 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
         item: scan.repo.root,
         repo: scan.repo,
     };
-    if let Some(when) = &rule.when {
-        if !condition::eval(when, repo_cx).ok {
-            return (not_applicable, Vec::new());
-        }
+    if let Some(when) = &rule.when
+        && !condition::eval(when, repo_cx).ok
+    {
+        return (not_applicable, Vec::new());
     }
     let items = items(rule, scan);
     if items.is_empty() {
@@ -133,7 +135,10 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
             (failed(items.len(), findings.len()), findings)
         }
         Scope::Repo => {
-            let outcomes: Vec<Outcome> = items.iter().map(|cx| condition::eval(&rule.check, *cx)).collect();
+            let outcomes: Vec<Outcome> = items
+                .iter()
+                .map(|cx| condition::eval(&rule.check, *cx))
+                .collect();
             if outcomes.iter().any(|o| o.ok) {
                 return (failed(1, 0), Vec::new());
             }
@@ -153,7 +158,11 @@ fn failed(checked: usize, failed: usize) -> RuleOutcome {
     RuleOutcome {
         checked,
         failed,
-        status: if failed > 0 { Status::Failed } else { Status::Passed },
+        status: if failed > 0 {
+            Status::Failed
+        } else {
+            Status::Passed
+        },
     }
 }
 
@@ -166,20 +175,20 @@ fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<Context<'a>> {
     };
     let mut out = Vec::new();
     for doc in documents {
-        if let Some(files) = &rule.files {
-            if !scan.path(doc.file).is_some_and(|p| files.is_match(p)) {
-                continue;
-            }
+        if let Some(files) = &rule.files
+            && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
+        {
+            continue;
         }
         let root = Context {
             doc,
             item: doc.root,
             repo: scan.repo,
         };
-        if let Some(select) = &rule.select {
-            if !condition::eval(select, root).ok {
-                continue;
-            }
+        if let Some(select) = &rule.select
+            && !condition::eval(select, root).ok
+        {
+            continue;
         }
         match &rule.for_each {
             None => out.push(root),
@@ -206,7 +215,9 @@ fn locate(rule: &Rule, cx: Context<'_>, outcome: Outcome) -> Option<Loc> {
 }
 
 fn object_name_loc(doc: &Document) -> Option<Loc> {
-    doc.tree.lookup(doc.root, "metadata.name").and_then(|id| doc.tree.loc(id))
+    doc.tree
+        .lookup(doc.root, "metadata.name")
+        .and_then(|id| doc.tree.loc(id))
 }
 
 fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> Finding {
@@ -217,7 +228,11 @@ fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> F
         severity: rule.severity,
         message: render_message(rule, scan, cx),
         loc: if repo_level { None } else { loc },
-        object: if repo_level { None } else { cx.doc.label.clone() },
+        object: if repo_level {
+            None
+        } else {
+            cx.doc.label.clone()
+        },
         help: rule.help.clone(),
         annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
     }
@@ -228,7 +243,9 @@ fn render_message(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>) -> String {
     for part in &rule.message.parts {
         match part {
             TemplatePart::Text(text) => out.push_str(text),
-            TemplatePart::Object => out.push_str(cx.doc.label.as_deref().unwrap_or("the repository")),
+            TemplatePart::Object => {
+                out.push_str(cx.doc.label.as_deref().unwrap_or("the repository"))
+            }
             TemplatePart::File => out.push_str(scan.path(cx.doc.file).unwrap_or("the repository")),
             TemplatePart::Value(path) => {
                 let (tree, hits) = cx.resolve(path);

@@ -130,7 +130,11 @@ fn segments(text: &str) -> Result<Vec<Segment>, String> {
                 if key.is_empty() {
                     return Err(format!("empty key at {i}"));
                 }
-                out.push(if key == "*" { Segment::All } else { Segment::Key(key) });
+                out.push(if key == "*" {
+                    Segment::All
+                } else {
+                    Segment::Key(key)
+                });
                 expect_key = false;
             }
             _ => return Err(format!("unexpected `{c}` at {i}: separate keys with `.`")),

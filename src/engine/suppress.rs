@@ -46,7 +46,7 @@ pub struct Index {
 
 fn directive_pattern() -> Regex {
     // Only comment syntaxes: `#` (YAML, Dockerfile, shell) and `<!--` (Markdown).
-    Regex::new(r"(?:^|\s)(?:#|<!--)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*(?:-->)?\s*$")
+    Regex::new(r"(?:^|\s)(?:#|<!--)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*$")
         .unwrap_or_else(|_| unreachable!("the directive pattern is a constant"))
 }
 
@@ -83,7 +83,11 @@ impl Index {
             .map(|d| Suppression {
                 reason: d.reason.clone(),
                 at: file.line_start(d.line).map(|s| Loc::new(loc.file, s, s)),
-                how: if d.whole_file { "file comment" } else { "inline comment" },
+                how: if d.whole_file {
+                    "file comment"
+                } else {
+                    "inline comment"
+                },
             })
     }
 
@@ -95,6 +99,8 @@ impl Index {
 }
 
 fn parse_line(pattern: &Regex, line: usize, text: &str) -> Option<Directive> {
+    let trimmed = text.trim_end();
+    let text = trimmed.strip_suffix("-->").unwrap_or(trimmed);
     let caps = pattern.captures(text)?;
     let rules: Vec<String> = caps
         .get(2)?
@@ -148,10 +154,20 @@ mod tests {
     #[test]
     fn parses_comment_directives() {
         let p = directive_pattern();
-        let d = parse_line(&p, 3, "USER root # golive-ignore: docker-non-root-user -- legacy base").unwrap();
+        let d = parse_line(
+            &p,
+            3,
+            "USER root # golive-ignore: docker-non-root-user -- legacy base",
+        )
+        .unwrap();
         assert_eq!(d.rules, vec!["docker-non-root-user"]);
         assert_eq!(d.reason.as_deref(), Some("legacy base"));
-        let d = parse_line(&p, 1, "<!-- golive-ignore-file: readme-runbook, readme-usage -->").unwrap();
+        let d = parse_line(
+            &p,
+            1,
+            "<!-- golive-ignore-file: readme-runbook, readme-usage -->",
+        )
+        .unwrap();
         assert!(d.whole_file);
         assert_eq!(d.rules.len(), 2);
         assert_eq!(d.reason, None);

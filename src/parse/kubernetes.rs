@@ -16,7 +16,9 @@ pub fn is_object(tree: &Tree, root: NodeId) -> bool {
 }
 
 pub fn kind(tree: &Tree, root: NodeId) -> &str {
-    tree.get(root, "kind").and_then(|n| tree.as_str(n)).unwrap_or("")
+    tree.get(root, "kind")
+        .and_then(|n| tree.as_str(n))
+        .unwrap_or("")
 }
 
 pub fn name(tree: &Tree, root: NodeId) -> &str {
@@ -40,8 +42,16 @@ pub fn label(tree: &Tree, root: NodeId) -> String {
 /// The pod template (`{metadata, spec}`) of a workload, for every kind that runs pods.
 pub fn pod_template(tree: &Tree, root: NodeId) -> Option<(Option<NodeId>, NodeId)> {
     let path = match kind(tree, root) {
-        "Pod" => return tree.get(root, "spec").map(|spec| (tree.get(root, "metadata"), spec)),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+        "Pod" => {
+            return tree
+                .get(root, "spec")
+                .map(|spec| (tree.get(root, "metadata"), spec));
+        }
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
         | "Job" => "spec.template",
         "CronJob" => "spec.jobTemplate.spec.template",
         _ => return None,
@@ -79,7 +89,10 @@ pub fn derive_pod(tree: &mut Tree, root: NodeId) {
     let pod_security = tree.get(spec, "securityContext");
     for list in ["containers", "initContainers"] {
         let merged = tree.seq(tree.get(spec, list).and_then(|l| tree.loc(l)));
-        let containers = tree.get(spec, list).map(|l| tree.items(l).to_vec()).unwrap_or_default();
+        let containers = tree
+            .get(spec, list)
+            .map(|l| tree.items(l).to_vec())
+            .unwrap_or_default();
         for container in containers {
             let effective = effective_container(tree, container, pod_security);
             tree.push(merged, effective);
@@ -101,10 +114,10 @@ fn effective_container(tree: &mut Tree, container: NodeId, pod_security: Option<
     }
     if let Some(pod) = pod_security {
         for key in INHERITED_SECURITY {
-            if tree.get(security, key).is_none() {
-                if let Some(entry) = tree.entry(pod, key).cloned() {
-                    push(tree, security, entry);
-                }
+            if tree.get(security, key).is_none()
+                && let Some(entry) = tree.entry(pod, key).cloned()
+            {
+                push(tree, security, entry);
             }
         }
     }
@@ -217,7 +230,10 @@ impl<'a> ImageRef<'a> {
 
     /// The last path component of the repository (`acme/cart` → `cart`).
     pub fn short_name(&self) -> &'a str {
-        self.repository.rsplit('/').next().unwrap_or(self.repository)
+        self.repository
+            .rsplit('/')
+            .next()
+            .unwrap_or(self.repository)
     }
 }
 
@@ -233,7 +249,10 @@ mod tests {
         assert_eq!(r.tag, Some("1.2"));
         assert!(r.pinned());
         let r = ImageRef::parse("localhost:5000/app");
-        assert_eq!((r.registry, r.repository, r.tag), (Some("localhost:5000"), "app", None));
+        assert_eq!(
+            (r.registry, r.repository, r.tag),
+            (Some("localhost:5000"), "app", None)
+        );
         assert!(!r.pinned());
         assert!(!ImageRef::parse("node:latest").pinned());
     }

@@ -15,7 +15,12 @@ pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
         warnings: loaded
             .duplicate_keys
             .into_iter()
-            .map(|(key, span)| ParseError::new(format!("duplicate key `{key}`: the later value wins"), Some(span)))
+            .map(|(key, span)| {
+                ParseError::new(
+                    format!("duplicate key `{key}`: the later value wins"),
+                    Some(span),
+                )
+            })
             .collect(),
     };
     let fallback = if json { DocKind::Json } else { DocKind::Yaml };
@@ -34,20 +39,26 @@ fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Ve
     } = doc;
     if kubernetes::is_object(&tree, root) {
         if kubernetes::kind(&tree, root) == "List" {
-            let items = tree.get(root, "items").map(|i| tree.items(i).to_vec()).unwrap_or_default();
-            for item in items.into_iter().filter(|i| kubernetes::is_object(&tree, *i)) {
+            let items = tree
+                .get(root, "items")
+                .map(|i| tree.items(i).to_vec())
+                .unwrap_or_default();
+            for item in items
+                .into_iter()
+                .filter(|i| kubernetes::is_object(&tree, *i))
+            {
                 out.push(kubernetes_doc(file, index, tree.clone(), item));
             }
             return;
         }
-        if kubernetes::kind(&tree, root) == "PrometheusRule" {
-            if let Some(spec) = tree.get(root, "spec") {
-                let mut rules = Document::new(DocKind::Prometheus, file, tree.clone(), spec);
-                rules.index = index;
-                rules.label = Some(kubernetes::label(&tree, root));
-                derive_alerts(&mut rules.tree, spec);
-                out.push(rules);
-            }
+        if kubernetes::kind(&tree, root) == "PrometheusRule"
+            && let Some(spec) = tree.get(root, "spec")
+        {
+            let mut rules = Document::new(DocKind::Prometheus, file, tree.clone(), spec);
+            rules.index = index;
+            rules.label = Some(kubernetes::label(&tree, root));
+            derive_alerts(&mut rules.tree, spec);
+            out.push(rules);
         }
         out.push(kubernetes_doc(file, index, tree, root));
         return;
@@ -90,15 +101,18 @@ fn is_compose(path: &str, tree: &Tree, root: NodeId) -> bool {
     let Some(services) = tree.get(root, "services") else {
         return false;
     };
-    let looks = tree.entries(services).iter().any(|e| {
-        tree.get(e.value, "image").is_some() || tree.get(e.value, "build").is_some()
-    });
+    let looks = tree
+        .entries(services)
+        .iter()
+        .any(|e| tree.get(e.value, "image").is_some() || tree.get(e.value, "build").is_some());
     matches!(tree.value(services), Value::Map(_)) && (named || looks)
 }
 
 /// Adds `service_list[*]`: each service with its `name`, so rules can look at them one by one.
 fn derive_compose(tree: &mut Tree, root: NodeId) {
-    let Some(services) = tree.get(root, "services") else { return };
+    let Some(services) = tree.get(root, "services") else {
+        return;
+    };
     let list = tree.seq(tree.loc(services));
     for entry in tree.entries(services).to_vec() {
         let service = tree.map(tree.loc(entry.value));
@@ -124,9 +138,15 @@ fn is_prometheus_rules(tree: &Tree, root: NodeId) -> bool {
 fn derive_alerts(tree: &mut Tree, root: NodeId) {
     let alerts = tree.seq(None);
     let records = tree.seq(None);
-    let groups = tree.get(root, "groups").map(|g| tree.items(g).to_vec()).unwrap_or_default();
+    let groups = tree
+        .get(root, "groups")
+        .map(|g| tree.items(g).to_vec())
+        .unwrap_or_default();
     for group in groups {
-        let rules = tree.get(group, "rules").map(|r| tree.items(r).to_vec()).unwrap_or_default();
+        let rules = tree
+            .get(group, "rules")
+            .map(|r| tree.items(r).to_vec())
+            .unwrap_or_default();
         for rule in rules {
             if tree.get(rule, "alert").is_some() {
                 tree.push(alerts, rule);
@@ -142,7 +162,8 @@ fn derive_alerts(tree: &mut Tree, root: NodeId) {
 fn is_grafana_dashboard(tree: &Tree, root: NodeId) -> bool {
     let dashboard = tree.get(root, "dashboard").unwrap_or(root);
     tree.get(dashboard, "panels").is_some()
-        && (tree.get(dashboard, "schemaVersion").is_some() || tree.get(dashboard, "title").is_some())
+        && (tree.get(dashboard, "schemaVersion").is_some()
+            || tree.get(dashboard, "title").is_some())
 }
 
 /// Adds `title` (when nested under `dashboard`) and `queries[*]`: every panel target's `expr`,
@@ -153,12 +174,18 @@ fn derive_queries(tree: &mut Tree, root: NodeId) {
         tree.insert(root, "title", title);
     }
     let queries = tree.seq(None);
-    let mut panels: Vec<NodeId> = tree.get(dashboard, "panels").map(|p| tree.items(p).to_vec()).unwrap_or_default();
+    let mut panels: Vec<NodeId> = tree
+        .get(dashboard, "panels")
+        .map(|p| tree.items(p).to_vec())
+        .unwrap_or_default();
     while let Some(panel) = panels.pop() {
         if let Some(nested) = tree.get(panel, "panels") {
             panels.extend(tree.items(nested).iter().copied());
         }
-        let targets = tree.get(panel, "targets").map(|t| tree.items(t).to_vec()).unwrap_or_default();
+        let targets = tree
+            .get(panel, "targets")
+            .map(|t| tree.items(t).to_vec())
+            .unwrap_or_default();
         for target in targets {
             if let Some(expr) = tree.get(target, "expr") {
                 tree.push(queries, expr);

@@ -76,7 +76,9 @@ pub fn load(file: FileId, text: &str) -> YamlFile {
 
 impl YamlFile {
     fn finish_document(&mut self, doc: Option<(Tree, NodeId, Span)>, index: usize) {
-        let Some((tree, root, span)) = doc else { return };
+        let Some((tree, root, span)) = doc else {
+            return;
+        };
         if tree.expanded_size(root, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES {
             self.errors.push(ParseError::new(
                 format!(
@@ -183,7 +185,8 @@ impl Builder {
                 self.attach(node, span, None);
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_deref().and_then(|t| t.core_suffix()));
+                let value =
+                    resolve_scalar(&text, style, tag.as_deref().and_then(|t| t.core_suffix()));
                 let node = self.tree.add(value, self.loc(span));
                 self.remember(anchor, node);
                 self.attach(node, span, Some(text.into_owned().into_boxed_str()));
@@ -216,7 +219,9 @@ impl Builder {
     }
 
     fn close(&mut self, span: Span) {
-        let Some(frame) = self.stack.pop() else { return };
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
         let node = match frame {
             Frame::Seq { node } => node,
             Frame::Map { node, merges, .. } => {
@@ -314,8 +319,10 @@ impl Builder {
 }
 
 fn complex_key(tree: &Tree, node: NodeId) -> Box<str> {
-    tree.scalar_text(node)
-        .map_or_else(|| "<complex key>".into(), |t| t.into_owned().into_boxed_str())
+    tree.scalar_text(node).map_or_else(
+        || "<complex key>".into(),
+        |t| t.into_owned().into_boxed_str(),
+    )
 }
 
 /// YAML 1.2 core schema resolution for plain scalars (plus the capitalised forms Kubernetes'
@@ -338,10 +345,10 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&str>) -> Value {
     if let Some(int) = parse_int(text) {
         return Value::Int(int);
     }
-    if looks_like_float(text) {
-        if let Ok(float) = text.parse::<f64>() {
-            return Value::Float(float);
-        }
+    if looks_like_float(text)
+        && let Ok(float) = text.parse::<f64>()
+    {
+        return Value::Float(float);
     }
     match text {
         ".inf" | ".Inf" | ".INF" | "+.inf" => Value::Float(f64::INFINITY),
@@ -390,7 +397,8 @@ mod tests {
 
     #[test]
     fn merge_keys_resolve_like_kubernetes() {
-        let (tree, root) = one("base: &b {a: 1, b: 2}\nother: &o {b: 3, c: 4}\nx:\n  <<: [*b, *o]\n  a: 9\n");
+        let (tree, root) =
+            one("base: &b {a: 1, b: 2}\nother: &o {b: 3, c: 4}\nx:\n  <<: [*b, *o]\n  a: 9\n");
         let x = tree.get(root, "x").unwrap();
         assert_eq!(tree.to_json(x), serde_json::json!({"a": 9, "b": 2, "c": 4}));
     }
@@ -400,7 +408,9 @@ mod tests {
         let mut text = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x]\n");
         for i in 1..12 {
             let p = i - 1;
-            text.push_str(&format!("a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"));
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p},*a{p}]\n"
+            ));
         }
         let file = load(0, &text);
         assert!(file.documents.is_empty());

@@ -16,7 +16,10 @@ pub fn render(rules: &[Rule], format: RulesFormat) -> String {
 
 fn table(rules: &[Rule]) -> String {
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    let mut out = format!("{:<width$}  {:<12}  {:<8}  {:<12}  title\n", "id", "category", "severity", "target");
+    let mut out = format!(
+        "{:<width$}  {:<12}  {:<8}  {:<12}  title\n",
+        "id", "category", "severity", "target"
+    );
     for rule in rules {
         let _ = writeln!(
             out,
@@ -24,7 +27,11 @@ fn table(rules: &[Rule]) -> String {
             rule.id, rule.category, rule.severity, rule.target_name, rule.title
         );
     }
-    let _ = writeln!(out, "\n{} rules; `golive explain ID` prints one in full", rules.len());
+    let _ = writeln!(
+        out,
+        "\n{} rules; `golive explain ID` prints one in full",
+        rules.len()
+    );
     out
 }
 
@@ -67,9 +74,19 @@ fn markdown(rules: &[Rule]) -> String {
         if members.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "## {category}\n\n| id | severity | target | title |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "## {category}\n\n| id | severity | target | title |\n|---|---|---|---|"
+        );
         for rule in &members {
-            let _ = writeln!(out, "| [`{0}`](#{0}) | {1} | {2} | {3} |", rule.id, rule.severity, rule.target_name, cell(&rule.title));
+            let _ = writeln!(
+                out,
+                "| [`{0}`](#{0}) | {1} | {2} | {3} |",
+                rule.id,
+                rule.severity,
+                rule.target_name,
+                cell(&rule.title)
+            );
         }
         out.push('\n');
         for rule in members {
@@ -87,9 +104,21 @@ fn explain_markdown(rule: &Rule) -> String {
     let d = &rule.docs;
     let mut out = format!(
         "### {}\n\n**{}** · {} · severity {} · target `{}`\n\n{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n\n",
-        rule.id, rule.title, rule.category, rule.severity, rule.target_name, d.summary, d.rationale, d.remediation
+        rule.id,
+        rule.title,
+        rule.category,
+        rule.severity,
+        rule.target_name,
+        d.summary,
+        d.rationale,
+        d.remediation
     );
-    let _ = write!(out, "Fails:\n\n```\n{}\n```\n\nPasses:\n\n```\n{}\n```\n\n", d.example_fail.trim_end(), d.example_pass.trim_end());
+    let _ = write!(
+        out,
+        "Fails:\n\n```\n{}\n```\n\nPasses:\n\n```\n{}\n```\n\n",
+        d.example_fail.trim_end(),
+        d.example_pass.trim_end()
+    );
     if !d.references.is_empty() {
         out.push_str("References:\n\n");
         for reference in &d.references {
@@ -131,5 +160,8 @@ fn indent(text: &str) -> String {
 }
 
 fn block(text: &str) -> String {
-    text.trim_end().lines().map(|l| format!("  │ {l}\n")).collect()
+    text.trim_end()
+        .lines()
+        .map(|l| format!("  │ {l}\n"))
+        .collect()
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::{self, Write};
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
 
 use super::{Finding, Report};
 use crate::engine::Severity;
@@ -41,8 +43,15 @@ impl Paint {
     }
 
     fn verdict(&self, passed: bool, text: &str) -> String {
-        let color = if passed { anstyle::AnsiColor::Green } else { anstyle::AnsiColor::Red };
-        self.paint(anstyle::Style::new().bold().fg_color(Some(color.into())), text)
+        let color = if passed {
+            anstyle::AnsiColor::Green
+        } else {
+            anstyle::AnsiColor::Red
+        };
+        self.paint(
+            anstyle::Style::new().bold().fg_color(Some(color.into())),
+            text,
+        )
     }
 }
 
@@ -50,7 +59,11 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
     let paint = Paint { color };
     let target = escape_controls(&report.target);
     let _ = writeln!(out, "{} {}", paint.bold("golive"), target);
-    let verdict = if report.gate.passed { "PASSED" } else { "FAILED" };
+    let verdict = if report.gate.passed {
+        "PASSED"
+    } else {
+        "FAILED"
+    };
     let _ = writeln!(
         out,
         "score {:.1}/100  grade {}  gate {}",
@@ -81,12 +94,19 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
 }
 
 fn category_table(out: &mut String, report: &Report, paint: &Paint) {
-    let _ = writeln!(out, "  {:<13} {:>5}  {:<20}  rules", "category", "score", "");
+    let _ = writeln!(
+        out,
+        "  {:<13} {:>5}  {:<20}  rules",
+        "category", "score", ""
+    );
     for category in &report.categories {
         let (score, bar) = match category.score {
             Some(score) => {
                 let filled = ((score / 5.0).round() as usize).min(20);
-                (format!("{score:5.1}"), format!("{}{}", "█".repeat(filled), "░".repeat(20 - filled)))
+                (
+                    format!("{score:5.1}"),
+                    format!("{}{}", "█".repeat(filled), "░".repeat(20 - filled)),
+                )
             }
             None => ("    -".to_owned(), " ".repeat(20)),
         };
@@ -102,7 +122,11 @@ fn category_table(out: &mut String, report: &Report, paint: &Paint) {
             "  {:<13} {}  {}  {rules}",
             category.id.as_str(),
             score,
-            if category.score.is_some() { paint.verdict(ok, &bar) } else { bar }
+            if category.score.is_some() {
+                paint.verdict(ok, &bar)
+            } else {
+                bar
+            }
         );
     }
 }
@@ -116,33 +140,64 @@ fn summary(out: &mut String, report: &Report) {
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
     let findings = report.findings.len();
-    let _ = write!(out, "{findings} finding{}", if findings == 1 { "" } else { "s" });
+    let _ = write!(
+        out,
+        "{findings} finding{}",
+        if findings == 1 { "" } else { "s" }
+    );
     if !counts.is_empty() {
         let _ = write!(out, " ({})", counts.join(", "));
     }
-    let parsed = report.artifacts.iter().filter(|a| a.status == "parsed").count();
-    let _ = write!(out, ", {} suppressed, {parsed} files read", report.suppressed.len());
-    let skipped = report.artifacts.iter().filter(|a| a.status == "skipped").count();
+    let parsed = report
+        .artifacts
+        .iter()
+        .filter(|a| a.status == "parsed")
+        .count();
+    let _ = write!(
+        out,
+        ", {} suppressed, {parsed} file{} read",
+        report.suppressed.len(),
+        if parsed == 1 { "" } else { "s" }
+    );
+    let skipped = report
+        .artifacts
+        .iter()
+        .filter(|a| a.status == "skipped")
+        .count();
     if skipped > 0 {
         let _ = write!(out, ", {skipped} skipped");
     }
     out.push('\n');
     for skipped in report.artifacts.iter().filter(|a| a.status == "skipped") {
         let reason = skipped.reason.as_deref().unwrap_or("skipped");
-        let _ = writeln!(out, "  skipped {}: {}", escape_controls(&skipped.path), escape_controls(reason));
+        let _ = writeln!(
+            out,
+            "  skipped {}: {}",
+            escape_controls(&skipped.path),
+            escape_controls(reason)
+        );
     }
     for error in &report.errors {
         let at = match (error.line, error.column) {
             (Some(line), Some(column)) => format!(":{line}:{column}"),
             _ => String::new(),
         };
-        let _ = writeln!(out, "  error {}{at}: {}", escape_controls(&error.path), escape_controls(&error.message));
+        let _ = writeln!(
+            out,
+            "  error {}{at}: {}",
+            escape_controls(&error.path),
+            escape_controls(&error.message)
+        );
     }
 }
 
 fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
     let paint = Paint { color };
-    let _ = writeln!(out, "\n{:<40} {:>5}  grade  gate    top finding", "service", "score");
+    let _ = writeln!(
+        out,
+        "\n{:<40} {:>5}  grade  gate    top finding",
+        "service", "score"
+    );
     for report in reports {
         let top = report
             .findings
@@ -150,7 +205,11 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
             .max_by_key(|f| f.severity)
             .map(|f| f.rule.as_str())
             .unwrap_or("-");
-        let gate = if report.gate.passed { "passed" } else { "failed" };
+        let gate = if report.gate.passed {
+            "passed"
+        } else {
+            "failed"
+        };
         let _ = writeln!(
             out,
             "{:<40} {:>5.1}  {:<5}  {}  {top}",
@@ -177,7 +236,10 @@ impl FindingView {
         let location = finding.location.as_ref();
         let source = location.and_then(|l| {
             let text = report.sources.get(&l.path)?;
-            Some(NamedSource::new(escape_controls(&l.path), mask_controls(text).into_owned()).with_language(""))
+            Some(
+                NamedSource::new(escape_controls(&l.path), mask_controls(text).into_owned())
+                    .with_language(""),
+            )
         });
         let label = location
             .filter(|_| source.is_some())
@@ -243,6 +305,8 @@ impl Diagnostic for FindingView {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.label.clone().map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
+        self.label
+            .clone()
+            .map(|l| Box::new(std::iter::once(l)) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
 }
