@@ -1,0 +1,78 @@
+//! The catalogue's own rules: every built-in rule file compiles, its id is its file stem and its
+//! folder is its category, its docs are complete, it has pass and fail fixtures, the nine
+//! categories are all covered, and `docs/rules.md` is the current generated reference.
+
+use std::path::Path;
+
+use golive::cli::RulesFormat;
+use golive::engine::{Category, builtin};
+use golive::report::catalog;
+use golive::settings;
+
+#[test]
+fn every_rule_is_complete() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(rules.len(), builtin::files().len(), "every rules/**/*.yaml file is a rule");
+    let mut problems = Vec::new();
+    for rule in &rules {
+        let folder = rule.origin.split('/').nth(1).unwrap_or("");
+        if folder != rule.category.as_str() {
+            problems.push(format!("{}: lives in rules/{folder}/ but has category {}", rule.id, rule.category));
+        }
+        let d = &rule.docs;
+        for (field, text, min_words) in [
+            ("summary", &d.summary, 8),
+            ("rationale", &d.rationale, 15),
+            ("remediation", &d.remediation, 8),
+        ] {
+            let words = text.split_whitespace().count();
+            if words < min_words {
+                problems.push(format!("{}: {field} has {words} words, want ≥ {min_words}", rule.id));
+            }
+        }
+        for sub in ["pass", "fail"] {
+            let dir = root.join("fixtures/rules").join(&rule.id).join(sub);
+            let cases = std::fs::read_dir(&dir).map(|d| d.flatten().count()).unwrap_or(0);
+            if cases == 0 {
+                problems.push(format!("{}: no fixture case in {}", rule.id, dir.display()));
+            }
+        }
+    }
+    for category in Category::ALL {
+        if !rules.iter().any(|r| r.category == category) {
+            problems.push(format!("category {category} has no rule"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn fixture_folders_belong_to_rules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let strays: Vec<String> = std::fs::read_dir(&root)
+        .map(|d| d.flatten().filter_map(|e| e.file_name().into_string().ok()).collect::<Vec<String>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name: &String| !rules.iter().any(|r| &r.id == name))
+        .collect();
+    assert!(strays.is_empty(), "fixture folders without a rule: {strays:?}");
+}
+
+#[test]
+fn rule_reference_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let generated = catalog::render(&rules, RulesFormat::Markdown);
+    let path = root.join("docs/rules.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current != generated {
+        if std::env::var_os("GOLIVE_BLESS").is_some() {
+            std::fs::create_dir_all(root.join("docs")).ok();
+            std::fs::write(&path, &generated).ok();
+            return;
+        }
+        panic!("docs/rules.md is stale: run `GOLIVE_BLESS=1 cargo test --test catalog` and commit it");
+    }
+}
