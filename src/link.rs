@@ -229,10 +229,10 @@ fn link_workloads(
                         .unwrap_or_default(),
                 ),
             ],
+            // The HPA's floor, located in the HPA's file, so a finding points at `minReplicas`.
             hpa.and_then(|d| {
-                d.tree
-                    .lookup(d.root, "spec.minReplicas")
-                    .and_then(|n| d.tree.as_int(n))
+                let node = d.tree.lookup(d.root, "spec.minReplicas")?;
+                Some((d.tree.as_int(node)?, d.tree.loc(node)))
             }),
         ));
     }
@@ -245,10 +245,10 @@ fn link_workloads(
             tree.insert(linked, key, node);
         }
         let replicas = tree.lookup(target.root, "spec.replicas");
-        let min = hpa_min
-            .or_else(|| replicas.and_then(|r| tree.as_int(r)))
-            .unwrap_or(1);
-        let min_node = tree.int(min, replicas.and_then(|r| tree.loc(r)));
+        let (min, loc) = hpa_min
+            .or_else(|| replicas.and_then(|r| Some((tree.as_int(r)?, tree.loc(r)))))
+            .unwrap_or((1, None));
+        let min_node = tree.int(min, loc);
         tree.insert(linked, "min_replicas", min_node);
         tree.insert(target.root, "linked", linked);
     }
@@ -435,7 +435,10 @@ fn link_dockerfiles(
                 if !built {
                     continue;
                 }
-                probed &= tree.get(c, "readinessProbe").is_some()
+                // Jobs run to completion and serve nothing: they need no probe.
+                let serves = !matches!(w.kind.as_str(), "Job" | "CronJob");
+                probed &= !serves
+                    || tree.get(c, "readinessProbe").is_some()
                     || tree.get(c, "livenessProbe").is_some();
                 non_root &= tree
                     .lookup(c, "facts.non_root")

@@ -208,10 +208,13 @@ fn locate(rule: &Rule, cx: Context<'_>, outcome: Outcome) -> Option<Loc> {
         let (tree, hits) = cx.resolve(anchor);
         hits.first().and_then(|id| tree.loc(*id))
     });
-    anchored
-        .or(outcome.witness)
-        .or_else(|| cx.doc.tree.loc(cx.item))
-        .or_else(|| object_name_loc(cx.doc))
+    // A whole object is best shown by its name, not by its first line.
+    let item = if cx.item == cx.doc.root {
+        object_name_loc(cx.doc).or_else(|| cx.doc.tree.loc(cx.item))
+    } else {
+        cx.doc.tree.loc(cx.item)
+    };
+    anchored.or(outcome.witness).or(item)
 }
 
 fn object_name_loc(doc: &Document) -> Option<Loc> {
