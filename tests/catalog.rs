@@ -13,12 +13,19 @@ use golive::settings;
 fn every_rule_is_complete() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(rules.len(), builtin::files().len(), "every rules/**/*.yaml file is a rule");
+    assert_eq!(
+        rules.len(),
+        builtin::files().len(),
+        "every rules/**/*.yaml file is a rule"
+    );
     let mut problems = Vec::new();
     for rule in &rules {
         let folder = rule.origin.split('/').nth(1).unwrap_or("");
         if folder != rule.category.as_str() {
-            problems.push(format!("{}: lives in rules/{folder}/ but has category {}", rule.id, rule.category));
+            problems.push(format!(
+                "{}: lives in rules/{folder}/ but has category {}",
+                rule.id, rule.category
+            ));
         }
         let d = &rule.docs;
         for (field, text, min_words) in [
@@ -28,12 +35,17 @@ fn every_rule_is_complete() {
         ] {
             let words = text.split_whitespace().count();
             if words < min_words {
-                problems.push(format!("{}: {field} has {words} words, want ≥ {min_words}", rule.id));
+                problems.push(format!(
+                    "{}: {field} has {words} words, want ≥ {min_words}",
+                    rule.id
+                ));
             }
         }
         for sub in ["pass", "fail"] {
             let dir = root.join("fixtures/rules").join(&rule.id).join(sub);
-            let cases = std::fs::read_dir(&dir).map(|d| d.flatten().count()).unwrap_or(0);
+            let cases = std::fs::read_dir(&dir)
+                .map(|d| d.flatten().count())
+                .unwrap_or(0);
             if cases == 0 {
                 problems.push(format!("{}: no fixture case in {}", rule.id, dir.display()));
             }
@@ -52,12 +64,19 @@ fn fixture_folders_belong_to_rules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
     let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
     let strays: Vec<String> = std::fs::read_dir(&root)
-        .map(|d| d.flatten().filter_map(|e| e.file_name().into_string().ok()).collect::<Vec<String>>())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect::<Vec<String>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .filter(|name: &String| !rules.iter().any(|r| &r.id == name))
         .collect();
-    assert!(strays.is_empty(), "fixture folders without a rule: {strays:?}");
+    assert!(
+        strays.is_empty(),
+        "fixture folders without a rule: {strays:?}"
+    );
 }
 
 #[test]
@@ -73,6 +92,8 @@ fn rule_reference_is_current() {
             std::fs::write(&path, &generated).ok();
             return;
         }
-        panic!("docs/rules.md is stale: run `GOLIVE_BLESS=1 cargo test --test catalog` and commit it");
+        panic!(
+            "docs/rules.md is stale: run `GOLIVE_BLESS=1 cargo test --test catalog` and commit it"
+        );
     }
 }

@@ -10,13 +10,22 @@ fn trycmd_cases() {
 
 fn golive() -> Command {
     let mut cmd = Command::cargo_bin("golive").unwrap_or_else(|e| panic!("{e}"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR")).env("NO_COLOR", "1");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
     cmd
 }
 
 fn json(args: &[&str]) -> (serde_json::Value, Vec<u8>, i32) {
-    let output = golive().args(args).output().unwrap_or_else(|e| panic!("{e}"));
-    let value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)));
+    let output = golive()
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
     (value, output.stdout, output.status.code().unwrap_or(-1))
 }
 
@@ -24,10 +33,23 @@ fn json(args: &[&str]) -> (serde_json::Value, Vec<u8>, i32) {
 fn ready_service_passes_and_not_ready_fails() {
     let (ready, _, code) = json(&["check", "fixtures/repos/ready-service", "--format", "json"]);
     assert_eq!(code, 0, "{ready:#}");
-    assert!(ready["score"].as_f64().unwrap_or(0.0) >= 90.0, "{}", ready["score"]);
-    let (not_ready, _, code) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json"]);
+    assert!(
+        ready["score"].as_f64().unwrap_or(0.0) >= 90.0,
+        "{}",
+        ready["score"]
+    );
+    let (not_ready, _, code) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 1);
-    assert!(not_ready["score"].as_f64().unwrap_or(100.0) <= 40.0, "{}", not_ready["score"]);
+    assert!(
+        not_ready["score"].as_f64().unwrap_or(100.0) <= 40.0,
+        "{}",
+        not_ready["score"]
+    );
     let categories = not_ready["categories"].as_array().map_or(0, Vec::len);
     assert_eq!(categories, 9);
     let readme = not_ready["findings"]
@@ -42,43 +64,102 @@ fn ready_service_passes_and_not_ready_fails() {
 
 #[test]
 fn json_is_identical_across_runs_and_thread_counts() {
-    let (_, one, _) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json", "--threads", "1"]);
-    let (_, four, _) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json", "--threads", "4"]);
-    let (_, again, _) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json"]);
+    let (_, one, _) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+        "--threads",
+        "1",
+    ]);
+    let (_, four, _) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+        "--threads",
+        "4",
+    ]);
+    let (_, again, _) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+    ]);
     assert_eq!(one, four);
     assert_eq!(one, again);
 }
 
 #[test]
 fn gate_flags_set_the_exit_code() {
-    let (_, _, code) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json", "--fail-on", "never"]);
+    let (_, _, code) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(code, 0);
     let out_of_range = golive()
-        .args(["check", "fixtures/repos/ready-service", "--min-score", "100.1"])
+        .args([
+            "check",
+            "fixtures/repos/ready-service",
+            "--min-score",
+            "100.1",
+        ])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out_of_range.status.code(), Some(2));
-    let (report, _, code) = json(&["check", "fixtures/repos/not-ready-service", "--format", "json", "--fail-on", "never", "--min-score", "99"]);
+    let (report, _, code) = json(&[
+        "check",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--min-score",
+        "99",
+    ]);
     assert_eq!(code, 1);
-    assert!(report["gate"]["reasons"][0].as_str().unwrap_or("").contains("below the minimum"));
+    assert!(
+        report["gate"]["reasons"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("below the minimum")
+    );
 }
 
 #[test]
 fn several_paths_give_a_fleet_report() {
-    let (fleet, _, code) = json(&["check", "fixtures/repos/ready-service", "fixtures/repos/not-ready-service", "--format", "json"]);
+    let (fleet, _, code) = json(&[
+        "check",
+        "fixtures/repos/ready-service",
+        "fixtures/repos/not-ready-service",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(fleet["reports"].as_array().map_or(0, Vec::len), 2);
 }
 
 #[test]
 fn stdin_manifests_are_checked() {
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/repos/not-ready-service/k8s/deployment.yaml")).unwrap_or_default();
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/repos/not-ready-service/k8s/deployment.yaml"
+    ))
+    .unwrap_or_default();
     let output = golive()
         .args(["check", "-", "--format", "json"])
         .write_stdin(manifest)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
-    let on_stdin = report["findings"].as_array().into_iter().flatten().any(|f| f["path"] == "-");
+    let on_stdin = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["path"] == "-");
     assert!(on_stdin, "{report:#}");
 }

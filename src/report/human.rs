@@ -168,12 +168,31 @@ fn summary(out: &mut String, report: &Report) {
         let _ = write!(out, ", {skipped} skipped");
     }
     out.push('\n');
-    for skipped in report.artifacts.iter().filter(|a| a.status == "skipped") {
-        let reason = skipped.reason.as_deref().unwrap_or("skipped");
+    // One line per reason: a chart with forty templates should not bury the findings.
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for artifact in report.artifacts.iter().filter(|a| a.status == "skipped") {
+        let reason = artifact.reason.as_deref().unwrap_or("skipped");
+        match reasons.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, paths)) => paths.push(&artifact.path),
+            None => reasons.push((reason, vec![&artifact.path])),
+        }
+    }
+    for (reason, paths) in reasons {
+        let shown: Vec<String> = paths
+            .iter()
+            .take(3)
+            .map(|p| escape_controls(p).into_owned())
+            .collect();
+        let more = paths.len().saturating_sub(3);
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  skipped {}: {}",
-            escape_controls(&skipped.path),
+            "  skipped {}{tail}: {}",
+            shown.join(", "),
             escape_controls(reason)
         );
     }
