@@ -47,32 +47,37 @@ struct Read {
 
 /// Scores one repository.
 pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
-    let reads = match input {
+    let (reads, other_files) = match input {
         Input::Dir(root) => read_dir(root, settings),
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
-            vec![Read {
+            let read = Read {
                 source: SourceFile::new("-", text),
                 kind: DocKind::Yaml,
                 parsed,
                 skip: None,
-            }]
+            };
+            (vec![read], Vec::new())
         }
     };
-    assemble(reads, target, settings)
+    assemble(reads, &other_files, target, settings)
 }
 
-fn read_dir(root: &Path, settings: &Settings) -> Vec<Read> {
+/// Reads and parses every classified file in parallel; returns them (in path order) and the
+/// paths of the files not read.
+fn read_dir(root: &Path, settings: &Settings) -> (Vec<Read>, Vec<String>) {
     let options = walk::WalkOptions {
         exclude: settings.exclude.as_ref(),
         max_file_size: settings.max_file_size,
     };
-    let entries = walk::walk(root, &options);
-    entries
+    let walked = walk::walk(root, &options);
+    let reads = walked
+        .entries
         .par_iter()
         .enumerate()
         .map(|(id, entry)| read_one(id as u32, entry))
-        .collect()
+        .collect();
+    (reads, walked.other_files)
 }
 
 fn read_one(id: u32, entry: &walk::Entry) -> Read {
@@ -127,7 +132,7 @@ fn is_helm_template(path: &str, text: &str) -> bool {
     path.split('/').any(|part| part == "templates") && text.contains("{{")
 }
 
-fn assemble(reads: Vec<Read>, target: &str, settings: &Settings) -> Report {
+fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &Settings) -> Report {
     let mut files = Vec::with_capacity(reads.len());
     let mut documents = Vec::new();
     let mut artifacts = Vec::new();
@@ -169,7 +174,7 @@ fn assemble(reads: Vec<Read>, target: &str, settings: &Settings) -> Report {
         files.push(read.source);
     }
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let repo = link::link(&mut documents, &paths);
+    let repo = link::link(&mut documents, &paths, other_files);
     let active: Vec<engine::Rule> = settings
         .rules
         .iter()

@@ -59,7 +59,9 @@ const THIRD_PARTY: [&str; 24] = [
     "cassandra",
 ];
 
-pub fn link(documents: &mut [Document], files: &[String]) -> Document {
+/// `files` are the paths of the read files, indexed by `FileId`; `other_files` every other file
+/// the walk found (listed in the repo document's `files`).
+pub fn link(documents: &mut [Document], files: &[String], other_files: &[String]) -> Document {
     let workloads = collect_workloads(documents);
     let dockerfiles: Vec<usize> = (0..documents.len())
         .filter(|i| documents[*i].kind == DocKind::Dockerfile)
@@ -68,7 +70,7 @@ pub fn link(documents: &mut [Document], files: &[String]) -> Document {
     link_workloads(documents, &workloads, &builds, files);
     link_services(documents, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
-    repo_document(documents, files)
+    repo_document(documents, files, other_files)
 }
 
 fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
@@ -478,10 +480,12 @@ const STATEFUL_KINDS: [&str; 8] = [
 /// Kinds that schedule backups: Velero, CloudNativePG, K8up.
 const BACKUP_KINDS: [&str; 3] = ["Schedule", "ScheduledBackup", "Backup"];
 
-fn repo_document(documents: &[Document], files: &[String]) -> Document {
+fn repo_document(documents: &[Document], files: &[String], other_files: &[String]) -> Document {
     let mut tree = Tree::new();
     let root = tree.map(None);
-    let file_list = names_node(&mut tree, files);
+    let mut all_files: Vec<String> = files.iter().chain(other_files).cloned().collect();
+    all_files.sort();
+    let file_list = names_node(&mut tree, &all_files);
     tree.insert(root, "files", file_list);
     if let Some(readme) = documents.iter().find(|d| d.kind == DocKind::Readme) {
         let node = tree.map(None);
@@ -505,6 +509,8 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
     let mut alerts = Vec::new();
     let mut languages = BTreeSet::new();
     let mut dependencies = BTreeSet::new();
+    let mut dashboards = 0;
+    let serving = documents.iter().filter(|d| is_serving_workload(d)).count();
     for doc in documents {
         let t = &doc.tree;
         match doc.kind {
@@ -516,13 +522,14 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
                     .unwrap_or("");
                 let data_operator =
                     !matches!(kind, "StatefulSet" | "PersistentVolumeClaim") && !api.contains(".");
-                if STATEFUL_KINDS.contains(&kind) && !data_operator {
+                if STATEFUL_KINDS.contains(&kind) && !data_operator && keeps_data(doc, kind) {
                     stateful.push(kubernetes::label(t, doc.root));
                 }
                 if is_backup(doc, kind, api) {
                     backups.push(kubernetes::label(t, doc.root));
                 }
             }
+            DocKind::Grafana => dashboards += 1,
             DocKind::Compose => {
                 for service in t
                     .get(doc.root, "service_list")
@@ -598,6 +605,10 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
     };
     flag(&mut tree, "stateful", !stateful.is_empty());
     flag(&mut tree, "backup_alert", backup_alert);
+    for (key, count) in [("workloads", serving), ("dashboards", dashboards)] {
+        let node = tree.int(count as i64, None);
+        tree.insert(facts, key, node);
+    }
     let lists: [(&str, Vec<String>); 6] = [
         ("stateful_objects", stateful),
         ("backups", backups),
@@ -612,6 +623,32 @@ fn repo_document(documents: &[Document], files: &[String]) -> Document {
     }
     tree.insert(root, "facts", facts);
     Document::new(DocKind::Repo, REPO_FILE, tree, root)
+}
+
+/// A StatefulSet without volumes keeps nothing across restarts; every other stateful kind does.
+fn keeps_data(doc: &Document, kind: &str) -> bool {
+    if kind != "StatefulSet" {
+        return true;
+    }
+    let t = &doc.tree;
+    let claims = t
+        .lookup(doc.root, "spec.volumeClaimTemplates")
+        .is_some_and(|c| !t.items(c).is_empty());
+    let volumes = t
+        .lookup(doc.root, "pod.spec.volumes")
+        .map(|v| t.items(v).to_vec())
+        .unwrap_or_default();
+    claims
+        || volumes
+            .iter()
+            .any(|v| t.get(*v, "persistentVolumeClaim").is_some())
+}
+
+/// A workload that serves (runs pods and is not a run-to-completion Job or CronJob).
+fn is_serving_workload(doc: &Document) -> bool {
+    doc.kind == DocKind::Kubernetes
+        && doc.tree.get(doc.root, "pod").is_some()
+        && !matches!(kubernetes::kind(&doc.tree, doc.root), "Job" | "CronJob")
 }
 
 /// Velero/K8up `Schedule`, CNPG `ScheduledBackup`, or a CronJob whose name or command says it

@@ -29,7 +29,15 @@ pub struct WalkOptions<'a> {
     pub max_file_size: u64,
 }
 
-pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
+/// What the walk found: files golive reads, and the paths of every other file (evidence such as
+/// `CODEOWNERS` or `.dockerignore` that rules look for by name).
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub entries: Vec<Entry>,
+    pub other_files: Vec<String>,
+}
+
+pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walker = WalkBuilder::new(root)
         .hidden(false)
@@ -47,6 +55,7 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
         })
         .build();
     let mut entries = Vec::new();
+    let mut other_files = Vec::new();
     for entry in walker.flatten() {
         let Some(file_type) = entry.file_type() else {
             continue;
@@ -65,6 +74,7 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
             continue;
         }
         let Some(kind) = classify::classify(&relative) else {
+            other_files.push(relative);
             continue;
         };
         let mut skip = None;
@@ -93,7 +103,11 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Vec<Entry> {
         });
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    entries
+    other_files.sort();
+    Walk {
+        entries,
+        other_files,
+    }
 }
 
 pub fn human_size(bytes: u64) -> String {

@@ -46,16 +46,17 @@ impl Outcome {
 pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
     match condition {
         Condition::All(items) => {
+            // When every part holds, the last located part is the most specific evidence, so
+            // `not: {all: [...]}` findings point at it.
+            let mut witness = None;
             for item in items {
                 let outcome = eval(item, cx);
                 if !outcome.ok {
                     return outcome;
                 }
+                witness = outcome.witness.or(witness);
             }
-            Outcome {
-                ok: true,
-                witness: None,
-            }
+            Outcome { ok: true, witness }
         }
         Condition::Any(items) => items
             .iter()

@@ -45,8 +45,9 @@ pub struct Index {
 }
 
 fn directive_pattern() -> Regex {
-    // Only comment syntaxes: `#` (YAML, Dockerfile, shell) and `<!--` (Markdown).
-    Regex::new(r"(?:^|\s)(?:#|<!--)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*$")
+    // Only comment syntaxes: `#` (YAML, Dockerfile, shell, Python), `<!--` (Markdown) and `//`
+    // (Go, JS/TS, Java, C#, Rust).
+    Regex::new(r"(?:^|\s)(?:#|<!--|//)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*$")
         .unwrap_or_else(|_| unreachable!("the directive pattern is a constant"))
 }
 
@@ -172,5 +173,12 @@ mod tests {
         assert_eq!(d.rules.len(), 2);
         assert_eq!(d.reason, None);
         assert!(parse_line(&p, 1, "image: golive-ignore: x").is_none());
+        let d = parse_line(
+            &p,
+            9,
+            "    fmt.Println(x) // golive-ignore: logging-no-print-statements -- CLI output",
+        )
+        .unwrap();
+        assert_eq!(d.reason.as_deref(), Some("CLI output"));
     }
 }

@@ -493,10 +493,19 @@ impl<'t> Builder<'t> {
         }
         self.tree.insert(node, "expose", expose);
         let env = self.tree.map(None);
+        // `env_list` lets rules look at names as well as values (`[*]` on a map yields values).
+        let env_list = self.tree.seq(None);
         for (name, value) in &facts.env {
             self.tree.insert(env, name, *value);
+            let loc = self.tree.loc(*value);
+            let item = self.tree.map(loc);
+            let name_node = self.tree.str(name.as_str(), loc);
+            self.tree.insert(item, "name", name_node);
+            self.tree.insert(item, "value", *value);
+            self.tree.push(env_list, item);
         }
         self.tree.insert(node, "env", env);
+        self.tree.insert(node, "env_list", env_list);
         for (key, value) in [
             ("cmd", facts.cmd),
             ("entrypoint", facts.entrypoint),

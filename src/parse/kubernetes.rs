@@ -73,7 +73,7 @@ const INHERITED_SECURITY: [&str; 7] = [
 ];
 
 /// Adds the `pod` fact to a workload object: `{spec, labels, annotations, containers[*],
-/// initContainers[*]}` where each container carries its effective `securityContext` (pod-level
+/// initContainers[*], all_containers[*]}` where each container carries its effective `securityContext` (pod-level
 /// fields merged in, each keeping the span it was written at) and `facts` (`non_root`, `image`).
 pub fn derive_pod(tree: &mut Tree, root: NodeId) {
     let Some((metadata, spec)) = pod_template(tree, root) else {
@@ -87,7 +87,9 @@ pub fn derive_pod(tree: &mut Tree, root: NodeId) {
         }
     }
     let pod_security = tree.get(spec, "securityContext");
-    for list in ["containers", "initContainers"] {
+    // `all_containers`: init containers run with the same privileges, so security rules read both.
+    let all = tree.seq(None);
+    for list in ["initContainers", "containers"] {
         let merged = tree.seq(tree.get(spec, list).and_then(|l| tree.loc(l)));
         let containers = tree
             .get(spec, list)
@@ -96,9 +98,11 @@ pub fn derive_pod(tree: &mut Tree, root: NodeId) {
         for container in containers {
             let effective = effective_container(tree, container, pod_security);
             tree.push(merged, effective);
+            tree.push(all, effective);
         }
         tree.insert(pod, list, merged);
     }
+    tree.insert(pod, "all_containers", all);
     tree.insert(root, "pod", pod);
 }
 
