@@ -7,13 +7,14 @@
 //!   `root`, `healthcheck`, from the final stage);
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
-//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`.
+//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 
 use std::collections::BTreeSet;
 
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
-use crate::source::FileId;
+use crate::source::{FileId, Loc};
 
 /// The file id of the repo document: it has no file.
 pub const REPO_FILE: FileId = FileId::MAX;
@@ -59,7 +60,13 @@ const THIRD_PARTY: [&str; 24] = [
     "cassandra",
 ];
 
-pub fn link(documents: &mut [Document], files: &[String]) -> Document {
+/// Links the documents of one scan; `duplicate_keys` are the YAML/JSON keys given twice, each
+/// with the location of its second occurrence.
+pub fn link(
+    documents: &mut [Document],
+    files: &[String],
+    duplicate_keys: &[(String, Loc)],
+) -> Document {
     let workloads = collect_workloads(documents);
     let dockerfiles: Vec<usize> = (0..documents.len())
         .filter(|i| documents[*i].kind == DocKind::Dockerfile)
@@ -68,7 +75,29 @@ pub fn link(documents: &mut [Document], files: &[String]) -> Document {
     link_workloads(documents, &workloads, &builds, files);
     link_services(documents, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
-    repo_document(documents, files)
+    let mut repo = repo_document(documents, files);
+    add_duplicate_keys(&mut repo, files, duplicate_keys);
+    repo
+}
+
+/// `facts.duplicate_keys[*]`: `{key, path}`, every node at the key's location, so a finding
+/// points at the line that silently overrode the first value.
+fn add_duplicate_keys(repo: &mut Document, files: &[String], keys: &[(String, Loc)]) {
+    let tree = &mut repo.tree;
+    let list = tree.seq(None);
+    for (key, at) in keys {
+        let loc = Some(*at);
+        let item = tree.map(loc);
+        let key = tree.str(key.as_str(), loc);
+        tree.insert(item, "key", key);
+        let path = files.get(at.file as usize).map_or("", String::as_str);
+        let path = tree.str(path, loc);
+        tree.insert(item, "path", path);
+        tree.push(list, item);
+    }
+    if let Some(facts) = tree.get(repo.root, "facts") {
+        tree.insert(facts, "duplicate_keys", list);
+    }
 }
 
 fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
