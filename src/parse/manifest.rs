@@ -22,7 +22,12 @@ pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
     // A kustomization carries `apiVersion`/`kind` (and sometimes `metadata`) but is build input,
     // never an object applied to a cluster.
     let kustomization = kustomize::is_kustomization(path);
-    for doc in loaded.documents {
+    // An empty document (`---` followed by nothing, common in rendered charts) says nothing.
+    let documents = loaded
+        .documents
+        .into_iter()
+        .filter(|d| !matches!(d.tree.value(d.root), Value::Null));
+    for doc in documents {
         if kustomization {
             let mut document = Document::new(fallback, file, doc.tree, doc.root);
             document.index = doc.index;
@@ -239,13 +244,14 @@ fn derive_queries(tree: &mut Tree, root: NodeId) {
         tree.insert(root, "title", title);
     }
     let queries = tree.seq(None);
+    // A stack of panels still to visit, last first, so queries come out in document order.
     let mut panels: Vec<NodeId> = tree
         .get(dashboard, "panels")
-        .map(|p| tree.items(p).to_vec())
+        .map(|p| tree.items(p).iter().rev().copied().collect())
         .unwrap_or_default();
     while let Some(panel) = panels.pop() {
         if let Some(nested) = tree.get(panel, "panels") {
-            panels.extend(tree.items(nested).iter().copied());
+            panels.extend(tree.items(nested).iter().rev().copied());
         }
         let targets = tree
             .get(panel, "targets")
