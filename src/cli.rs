@@ -67,6 +67,10 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores). Output is identical for every value.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Render each Helm chart (a folder with Chart.yaml) with `helm template` (helm must be on
+    /// PATH) and lint the rendered manifests. Opt-in: it runs the helm binary on the chart.
+    #[arg(long)]
+    pub helm: bool,
 }
 
 #[derive(Debug, clap::Args)]

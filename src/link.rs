@@ -7,7 +7,8 @@
 //!   `root`, `healthcheck`, from the final stage);
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
-//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`.
+//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -59,16 +60,44 @@ const THIRD_PARTY: [&str; 24] = [
     "cassandra",
 ];
 
-/// `files` are the paths of the read files, indexed by `FileId`; `other_files` every other file
-/// the walk found (listed in the repo document's `files`).
-pub fn link(documents: &mut [Document], files: &[String], other_files: &[String]) -> Document {
+/// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
+/// `other_files` every other file the walk found (listed in the repo document's `files`);
+/// `duplicate_keys` the YAML/JSON keys given twice, each at its second occurrence.
+pub fn link(
+    documents: &mut [Document],
+    files: &[String],
+    other_files: &[String],
+    duplicate_keys: &[(String, Loc)],
+) -> Document {
     let objects = Objects::index(documents);
     let workloads = collect_workloads(documents);
     let builds = match_images(documents, &workloads, files);
     link_workloads(documents, &objects, &workloads, &builds, files);
     link_services(documents, &objects, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
-    repo_document(documents, files, other_files)
+    let mut repo = repo_document(documents, files, other_files);
+    add_duplicate_keys(&mut repo, files, duplicate_keys);
+    repo
+}
+
+/// `facts.duplicate_keys[*]`: `{key, path}`, every node at the key's location, so a finding
+/// points at the line that silently overrode the first value.
+fn add_duplicate_keys(repo: &mut Document, files: &[String], keys: &[(String, Loc)]) {
+    let tree = &mut repo.tree;
+    let list = tree.seq(None);
+    for (key, at) in keys {
+        let loc = Some(*at);
+        let item = tree.map(loc);
+        let key = tree.str(key.as_str(), loc);
+        tree.insert(item, "key", key);
+        let path = files.get(at.file as usize).map_or("", String::as_str);
+        let path = tree.str(path, loc);
+        tree.insert(item, "path", path);
+        tree.push(list, item);
+    }
+    if let Some(facts) = tree.get(repo.root, "facts") {
+        tree.insert(facts, "duplicate_keys", list);
+    }
 }
 
 fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {

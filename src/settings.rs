@@ -34,6 +34,8 @@ pub struct Settings {
     pub ignores: Vec<ConfigIgnore>,
     /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
     pub today: String,
+    /// `--helm`: render each Helm chart with `helm template` and lint the output.
+    pub helm: bool,
 }
 
 impl Settings {
@@ -47,6 +49,7 @@ impl Settings {
             disabled: Vec::new(),
             ignores: Vec::new(),
             today: "1970-01-01".to_owned(),
+            helm: false,
         }
     }
 }
@@ -227,6 +230,7 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         disabled,
         ignores,
         today,
+        helm: args.helm,
     })
 }
 

@@ -230,7 +230,9 @@ fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> F
         category: rule.category,
         severity: rule.severity,
         message: render_message(rule, scan, cx),
-        loc: if repo_level { None } else { loc },
+        // Repo facts have no location, except those about one place in a file (a duplicate
+        // key): the finding points there.
+        loc,
         object: if repo_level {
             None
         } else {
