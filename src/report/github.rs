@@ -11,9 +11,8 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use super::{Report, clean};
 use crate::engine::Severity;
-use crate::source::escape_controls;
 
 pub fn render(reports: &[Report]) -> String {
     let mut out = String::new();
@@ -109,8 +108,7 @@ fn command(out: &mut String, name: &str, properties: &[(&str, String)], message:
 
 /// Escapes a command's message the way the Actions runner unescapes it.
 pub fn escape_data(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    escape_controls(&text)
+    clean(text)
         .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")

@@ -9,9 +9,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Fingerprints, Report};
+use super::{Fingerprints, Report, clean};
 use crate::engine::Severity;
-use crate::source::escape_controls;
 
 pub fn render(reports: &[Report]) -> String {
     let mut issues = Vec::new();
@@ -67,11 +66,11 @@ fn issue(
 ) -> Value {
     json!({
         "type": "issue",
-        "description": escape_controls(description),
+        "description": clean(description),
         "check_name": check,
         "fingerprint": fingerprint,
         "severity": severity,
-        "location": { "path": escape_controls(path), "lines": { "begin": line } },
+        "location": { "path": clean(path), "lines": { "begin": line } },
     })
 }
 

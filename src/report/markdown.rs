@@ -10,9 +10,8 @@
 
 use std::fmt::Write;
 
-use super::{Finding, Report, uri_path};
+use super::{Finding, Report, clean, uri_path};
 use crate::engine::{Category, Severity};
-use crate::source::escape_controls;
 
 pub fn render(reports: &[Report], link_base: Option<&str>) -> String {
     let mut out = String::new();
@@ -208,7 +207,7 @@ pub fn text(raw: &str) -> String {
 }
 
 fn inline(raw: &str, table: bool) -> String {
-    let flat = escape_controls(&raw.replace("\r\n", " ").replace('\n', " ")).into_owned();
+    let flat = clean(raw).replace('\n', " ");
     let keep_code = flat.matches('`').count().is_multiple_of(2);
     let mut out = String::with_capacity(flat.len());
     for (i, part) in flat.split('`').enumerate() {

@@ -145,6 +145,12 @@ pub struct FleetReport {
     pub reports: Vec<Report>,
 }
 
+/// Text from a scanned file made safe for a machine-read format: CRLF line ends become LF, and
+/// every other control character a visible `\u{..}` (see `escape_controls`).
+pub fn clean(text: &str) -> String {
+    escape_controls(&text.replace("\r\n", "\n")).into_owned()
+}
+
 /// Where the docs of a rule live online; SARIF `helpUri` points there.
 pub fn rule_doc_url(id: &str) -> String {
     format!("https://github.com/golive-dev/golive/blob/main/docs/rules.md#{id}")
@@ -184,7 +190,7 @@ impl Report {
             || root == "-"
             || target.starts_with('/')
             || std::path::Path::new(&self.target).is_absolute());
-        relative.then(|| escape_controls(root).into_owned())
+        relative.then(|| clean(root))
     }
 
     /// One stable fingerprint per finding, in the order of `findings` (see [`Fingerprints`]).

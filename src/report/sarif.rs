@@ -10,10 +10,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Fingerprints, Report, RuleResult, level, rule_doc_url, uri_path};
+use super::{Fingerprints, Report, RuleResult, clean, level, rule_doc_url, uri_path};
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
-use crate::source::escape_controls;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -51,8 +50,10 @@ fn run(report: &Report, several: bool) -> Value {
             result["properties"] = json!({
                 "category": f.category.as_str(),
                 "severity": f.severity.as_str(),
-                "object": f.object.as_deref().map(escape_controls),
             });
+            if let Some(object) = &f.object {
+                result["properties"]["object"] = json!(clean(object));
+            }
             result
         })
         .collect();
@@ -75,7 +76,7 @@ fn run(report: &Report, several: bool) -> Value {
         };
         let mut suppression = json!({ "kind": kind });
         if let Some(reason) = &s.reason {
-            suppression["justification"] = json!(escape_controls(reason));
+            suppression["justification"] = json!(clean(reason));
         }
         result["suppressions"] = json!([suppression]);
         results.push(result);
@@ -95,7 +96,7 @@ fn run(report: &Report, several: bool) -> Value {
         }],
         "results": results,
         "properties": {
-            "target": escape_controls(&report.target),
+            "target": clean(&report.target),
             "score": report.score,
             "grade": report.grade,
             "gatePassed": report.gate.passed,
@@ -104,7 +105,7 @@ fn run(report: &Report, several: bool) -> Value {
     });
     if several {
         run["automationDetails"] = json!({
-            "id": format!("golive/{}/", escape_controls(&report.target)),
+            "id": format!("golive/{}/", clean(&report.target)),
         });
     }
     run
@@ -122,7 +123,7 @@ fn result(report: &Report, rule: &str, message: &str, path: Option<&str>, region
     let mut result = json!({
         "ruleId": rule,
         "level": level,
-        "message": { "text": escape_controls(message) },
+        "message": { "text": clean(message) },
         "locations": [{ "physicalLocation": {
             "artifactLocation": { "uri": uri_path(&uri) },
             "region": region,
@@ -156,11 +157,11 @@ fn descriptor(rule: &RuleResult) -> Value {
     json!({
         "id": rule.id,
         "name": pascal_case(&rule.id),
-        "shortDescription": { "text": escape_controls(&rule.title) },
-        "fullDescription": { "text": escape_controls(&rule.summary) },
+        "shortDescription": { "text": clean(&rule.title) },
+        "fullDescription": { "text": clean(&rule.summary) },
         "help": {
-            "text": escape_controls(&rule.remediation),
-            "markdown": escape_controls(&rule.remediation),
+            "text": clean(&rule.remediation),
+            "markdown": clean(&rule.remediation),
         },
         "helpUri": rule_doc_url(&rule.id),
         "defaultConfiguration": {
@@ -183,7 +184,7 @@ fn notifications(report: &Report) -> Vec<Value> {
             json!({
                 "level": "error",
                 "descriptor": { "id": "parse-error" },
-                "message": { "text": escape_controls(&e.message) },
+                "message": { "text": clean(&e.message) },
                 "locations": [{ "physicalLocation": {
                     "artifactLocation": { "uri": uri_path(&report.ci_path(&e.path)) },
                     "region": region,

@@ -1,13 +1,13 @@
 //! XML escaping for the XML formats (JUnit, Checkstyle): text from scanned files must stay
 //! well-formed XML 1.0, which forbids most control characters even as `&#..;` references.
 
-use crate::source::escape_controls;
+use super::clean;
 
 /// Escapes text for an attribute value or element content. Control characters (ESC, BEL, CR…)
 /// become visible `\u{..}` first, as in the terminal output; newlines and tabs are kept as
 /// character references so attribute-value normalisation does not turn them into spaces.
 pub fn escape(text: &str) -> String {
-    let text = escape_controls(text);
+    let text = clean(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -33,8 +33,8 @@ mod tests {
     #[test]
     fn markup_and_controls_are_escaped() {
         assert_eq!(
-            escape("a<b>&\"c'\u{1b}[31m\r\n\u{7}"),
-            "a&lt;b&gt;&amp;&quot;c&apos;\\u{1b}[31m\\u{d}&#10;\\u{7}"
+            escape("a<b>&\"c'\u{1b}[31m\r\n\u{7}\rx"),
+            "a&lt;b&gt;&amp;&quot;c&apos;\\u{1b}[31m&#10;\\u{7}\\u{d}x"
         );
     }
 }
