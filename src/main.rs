@@ -103,7 +103,7 @@ fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
         .collect();
     if stdout.len() > 1 {
         return Err(usage(format!(
-            "--format {} all write to stdout; send all but one to a file with FORMAT=PATH (e.g. `--format {}=report.out`)",
+            "more than one --format writes to stdout ({}); give all but one a file: `--format {}=PATH`",
             stdout.join(", "),
             stdout[1]
         )));
