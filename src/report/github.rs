@@ -11,8 +11,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, clean};
-use crate::engine::Severity;
+use super::{Report, clean, level};
 
 pub fn render(reports: &[Report]) -> String {
     let mut out = String::new();
@@ -64,10 +63,10 @@ fn render_one(out: &mut String, report: &Report) {
             }
         }
         properties.push(("title", format!("{} ({})", finding.rule, finding.severity)));
-        let level = match finding.severity {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium | Severity::Low => "warning",
-            Severity::Info => "notice",
+        // Workflow commands say `notice` where SARIF says `note`.
+        let level = match level(finding.severity) {
+            "note" => "notice",
+            other => other,
         };
         let message = format!("{}\n\nhelp: {}", finding.message, finding.help);
         command(out, level, &properties, &message);
