@@ -36,9 +36,11 @@ pub struct CheckArgs {
     /// Repositories to score (default: the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (at most one
+    /// without a PATH, which goes to stdout; default: human). Formats: human, json, sarif,
+    /// junit, github, markdown, gitlab, checkstyle.
+    #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
+    pub format: Vec<FormatSpec>,
     /// Fail the gate below this score (0–100).
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
@@ -86,6 +88,40 @@ pub struct RulesArgs {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Junit,
+    Github,
+    Markdown,
+    Gitlab,
+    Checkstyle,
+}
+
+/// One `--format FORMAT[=PATH]`: where a format goes (`None` or `-`: stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+fn parse_format_spec(text: &str) -> Result<FormatSpec, String> {
+    let (name, path) = match text.split_once('=') {
+        Some((name, path)) => (name, Some(path)),
+        None => (text, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        format!("unknown format `{name}`; one of: {}", names.join(", "))
+    })?;
+    let path = match path {
+        Some("") => return Err(format!("`{name}=` needs a file path after `=`")),
+        Some("-") | None => None,
+        Some(path) => Some(PathBuf::from(path)),
+    };
+    Ok(FormatSpec { format, path })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

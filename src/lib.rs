@@ -397,6 +397,7 @@ fn build_report(
                 object: finding.object,
                 reason: why.reason.map(|r| escape_controls(&r).into_owned()),
                 how: why.how,
+                message: finding.message,
             }
         })
         .collect();
@@ -411,6 +412,9 @@ fn build_report(
             status: outcome.status,
             checked: outcome.checked,
             failed: outcome.failed,
+            title: rule.title.clone(),
+            summary: rule.docs.summary.clone(),
+            remediation: rule.docs.remediation.clone(),
         })
         .collect();
     for id in &settings.disabled {
@@ -422,6 +426,9 @@ fn build_report(
                 status: Status::Disabled,
                 checked: 0,
                 failed: 0,
+                title: rule.title.clone(),
+                summary: rule.docs.summary.clone(),
+                remediation: rule.docs.remediation.clone(),
             });
         }
     }

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
-use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, RulesArgs};
+use clap::{CommandFactory, Parser, ValueEnum};
+use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, RulesArgs};
 use golive::report::{self, Report};
 use golive::{Input, settings};
 
@@ -34,6 +34,8 @@ fn main() -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> miette::Result<bool> {
+    // A usage error, printed and exited (2) the way clap reports every other one.
+    let outputs = outputs(args).unwrap_or_else(|error| error.exit());
     if let Some(threads) = args.threads {
         // Only fails when a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -74,13 +76,116 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
         };
         reports.push(golive::check(input, &shown, &settings));
     }
-    let output = match args.format {
-        Format::Json => report::json::render(&reports),
-        Format::Human => report::human::render(&reports, use_color(args.color)),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(output.as_bytes());
+    write_outputs(&outputs, &reports, args.color)?;
     Ok(reports.iter().all(|r| r.gate.passed))
+}
+
+/// The `--format` flags, checked before the scan: at most one goes to stdout, no file twice.
+fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
+    let usage = |message: String| {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut check = cli.find_subcommand("check").cloned().unwrap_or(cli);
+        check.error(clap::error::ErrorKind::ArgumentConflict, message)
+    };
+    if args.format.is_empty() {
+        return Ok(vec![FormatSpec {
+            format: Format::Human,
+            path: None,
+        }]);
+    }
+    let name = |f: Format| f.to_possible_value().map(|v| v.get_name().to_owned());
+    let stdout: Vec<String> = args
+        .format
+        .iter()
+        .filter(|s| s.path.is_none())
+        .filter_map(|s| name(s.format))
+        .collect();
+    if stdout.len() > 1 {
+        return Err(usage(format!(
+            "more than one --format writes to stdout ({}); give all but one a file: `--format {}=PATH`",
+            stdout.join(", "),
+            stdout[1]
+        )));
+    }
+    let mut files: Vec<&std::path::Path> = args
+        .format
+        .iter()
+        .filter_map(|s| s.path.as_deref())
+        .collect();
+    files.sort();
+    if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(usage(format!(
+            "two formats write to {}; give each its own file",
+            pair[0].display()
+        )));
+    }
+    Ok(args.format.clone())
+}
+
+/// Renders every requested format; files are written only now, after the scan.
+fn write_outputs(
+    outputs: &[FormatSpec],
+    reports: &[Report],
+    color: ColorChoice,
+) -> miette::Result<()> {
+    for spec in outputs {
+        let text = match spec.format {
+            Format::Human => {
+                report::human::render(reports, spec.path.is_none() && use_color(color))
+            }
+            Format::Json => report::json::render(reports),
+            Format::Sarif => report::sarif::render(reports),
+            Format::Junit => report::junit::render(reports),
+            Format::Github => report::github::render(reports),
+            Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
+            Format::Gitlab => report::gitlab::render(reports),
+            Format::Checkstyle => report::checkstyle::render(reports),
+        };
+        match &spec.path {
+            None => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            Some(path) => write_file(path, &text, false)?,
+        }
+        if spec.format == Format::Github {
+            // On GitHub Actions the step summary gets the Markdown report.
+            if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty())
+            {
+                let markdown = report::markdown::render(reports, github_blob_base().as_deref());
+                write_file(Path::new(&summary), &markdown, true)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str, append: bool) -> miette::Result<()> {
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)?;
+        file.write_all(text.as_bytes())
+    };
+    write().map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))
+}
+
+/// `https://github.com/OWNER/REPO/blob/SHA/` on GitHub Actions, so Markdown links resolve from
+/// a step summary or a PR comment.
+fn github_blob_base() -> Option<String> {
+    let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Some(format!(
+        "{}/{}/blob/{}/",
+        var("GITHUB_SERVER_URL")?,
+        var("GITHUB_REPOSITORY")?,
+        var("GITHUB_SHA")?
+    ))
 }
 
 fn use_color(choice: ColorChoice) -> bool {
