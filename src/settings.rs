@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::baseline::Baseline;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
@@ -34,6 +35,8 @@ pub struct Settings {
     pub ignores: Vec<ConfigIgnore>,
     /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
     pub today: String,
+    /// Accepted findings (`--baseline`): only findings not in it are reported.
+    pub baseline: Option<Baseline>,
 }
 
 impl Settings {
@@ -47,6 +50,7 @@ impl Settings {
             disabled: Vec::new(),
             ignores: Vec::new(),
             today: "1970-01-01".to_owned(),
+            baseline: None,
         }
     }
 }
@@ -227,6 +231,7 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         disabled,
         ignores,
         today,
+        baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
     })
 }
 
