@@ -29,6 +29,25 @@ pub enum Command {
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
     },
+    /// Write a commented starter golive.toml.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder to write golive.toml into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+    /// Replace an existing golive.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +92,12 @@ pub struct CheckArgs {
     /// PATH) and lint the rendered manifests. Opt-in: it runs the helm binary on the chart.
     #[arg(long)]
     pub helm: bool,
+    /// Report only findings not recorded in this baseline file (see --write-baseline).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (JSON) and exit 0; later runs pass it to --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,6 +3,7 @@
 //! The pipeline runs one way: walk → classify → parse → link → evaluate → score → report.
 //! Everything here is deterministic: files sorted by path, findings by location, no clocks.
 
+pub mod baseline;
 pub mod classify;
 pub mod cli;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod score;
 pub mod settings;
 pub mod source;
+pub mod starter;
 pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,7 +30,9 @@ use engine::eval::{self, Finding as EvalFinding, Scan, Status};
 use engine::suppress::{self, Suppression};
 use model::DocKind;
 use parse::{ParseError, Parsed};
-use report::{Artifact, FileError, Finding, Location, Report, RuleResult, Suppressed};
+use report::{
+    Artifact, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult, Suppressed,
+};
 use settings::Settings;
 use source::{Loc, SourceFile, escape_controls};
 
@@ -241,7 +245,7 @@ fn assemble(
         files.push(read.source);
     }
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let repo = link::link(&mut documents, &paths, other_files, &duplicate_keys);
+    let mut repo = link::link(&mut documents, &paths, other_files, &duplicate_keys);
     let active: Vec<engine::Rule> = settings
         .rules
         .iter()
@@ -249,6 +253,10 @@ fn assemble(
         .cloned()
         .collect();
     let index = suppress::Index::build(&files);
+    suppress::add_facts(
+        &mut repo,
+        &suppressions_written(&index, &files, &documents, settings),
+    );
     let scan = Scan {
         files: &files,
         documents: &documents,
@@ -257,6 +265,9 @@ fn assemble(
     };
     let mut evaluation = eval::evaluate(&active, &scan);
     apply_config_ignores(&mut evaluation, &active, &files, settings);
+    if let Some(baseline) = &settings.baseline {
+        apply_baseline(&mut evaluation, &active, &files, baseline);
+    }
     build_report(
         target, settings, &active, evaluation, &files, artifacts, errors,
     )
@@ -300,19 +311,86 @@ fn apply_config_ignores(
                     at: None,
                     how: "config",
                 };
-                if let Some(position) = rules.iter().position(|r| r.id == finding.rule) {
-                    let outcome = &mut evaluation.outcomes[position];
-                    outcome.failed = outcome.failed.saturating_sub(1);
-                    if outcome.failed == 0 {
-                        outcome.status = Status::Suppressed;
-                    }
-                }
-                evaluation.suppressed.push((finding, why));
+                suppress_after_evaluation(evaluation, rules, finding, why);
             }
             None => kept.push(finding),
         }
     }
     evaluation.findings = kept;
+}
+
+/// Moves a finding to `suppressed` and takes it out of its rule's failures, so it leaves the
+/// score and the gate like an inline suppression does.
+fn suppress_after_evaluation(
+    evaluation: &mut eval::Evaluation,
+    rules: &[engine::Rule],
+    finding: EvalFinding,
+    why: Suppression,
+) {
+    if let Some(position) = rules.iter().position(|r| r.id == finding.rule) {
+        let outcome = &mut evaluation.outcomes[position];
+        outcome.failed = outcome.failed.saturating_sub(1);
+        if outcome.failed == 0 {
+            outcome.status = Status::Suppressed;
+        }
+    }
+    evaluation.suppressed.push((finding, why));
+}
+
+/// `--baseline`: findings recorded in the baseline are suppressed; see `baseline.rs`.
+fn apply_baseline(
+    evaluation: &mut eval::Evaluation,
+    rules: &[engine::Rule],
+    files: &[SourceFile],
+    baseline: &baseline::Baseline,
+) {
+    let findings = std::mem::take(&mut evaluation.findings);
+    let keys: Vec<baseline::Entry> = findings.iter().map(|f| baseline_key(files, f)).collect();
+    for (finding, known) in findings.into_iter().zip(baseline.covers(&keys)) {
+        if known {
+            let why = Suppression {
+                reason: Some("recorded in the baseline".to_owned()),
+                at: None,
+                how: "baseline",
+            };
+            suppress_after_evaluation(evaluation, rules, finding, why);
+        } else {
+            evaluation.findings.push(finding);
+        }
+    }
+}
+
+fn baseline_key(files: &[SourceFile], finding: &EvalFinding) -> baseline::Entry {
+    let place = finding.loc.and_then(|loc| {
+        let file = files.get(loc.file as usize)?;
+        let line = file.position(loc.span.start as usize).line;
+        Some((file.path.as_str(), file.line_text(line)))
+    });
+    baseline::Entry::new(
+        &finding.rule,
+        place.map(|(path, _)| path),
+        finding.object.as_deref(),
+        &finding.message,
+        place.and_then(|(_, text)| text),
+    )
+}
+
+/// Suppressions written in the files plus `[[ignore]]` entries: the repo's
+/// `facts.suppressions`, so `suppression-has-reason` can ask each for a reason.
+fn suppressions_written(
+    index: &suppress::Index,
+    files: &[SourceFile],
+    documents: &[model::Document],
+    settings: &Settings,
+) -> Vec<suppress::Written> {
+    let mut written = suppress::written(index, files, documents);
+    written.extend(settings.ignores.iter().map(|entry| suppress::Written {
+        loc: None,
+        rules: entry.rule.clone(),
+        how: "config",
+        reason: entry.reason.clone(),
+    }));
+    written
 }
 
 fn location(files: &[SourceFile], loc: Loc) -> Option<Location> {
@@ -433,6 +511,17 @@ fn build_report(
         }
     }
     rule_results.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
+    let expired_ignores = settings
+        .ignores
+        .iter()
+        .filter_map(|i| {
+            let until = i.until.as_ref().filter(|u| **u < settings.today)?;
+            Some(ExpiredIgnore {
+                rule: i.rule.clone(),
+                until: until.clone(),
+            })
+        })
+        .collect();
     let sources: BTreeMap<String, Arc<str>> = findings
         .iter()
         .filter_map(|f| f.location.as_ref())
@@ -450,6 +539,7 @@ fn build_report(
         rules: rule_results,
         findings,
         suppressed,
+        expired_ignores,
         artifacts,
         errors,
         sources,

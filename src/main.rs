@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, ValueEnum};
-use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, RulesArgs};
+use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, RulesArgs};
 use golive::report::{self, Report};
 use golive::{Input, settings};
 
@@ -22,6 +22,12 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
+        Command::Init(args) => init(&args).map(|()| true),
+        Command::Completions { shell } => {
+            completions(shell);
+            Ok(true)
+        }
+        Command::Man => man().map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -47,6 +53,12 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
     } else {
         args.paths.clone()
     };
+    if paths.len() > 1 && (args.baseline.is_some() || args.write_baseline.is_some()) {
+        return Err(miette::miette!(
+            help = "a baseline holds paths relative to one repository: run once per PATH",
+            "--baseline and --write-baseline take a single PATH"
+        ));
+    }
     let mut reports: Vec<Report> = Vec::new();
     for path in &paths {
         let shown = path.display().to_string();
@@ -75,6 +87,9 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             Input::Dir(path)
         };
         reports.push(golive::check(input, &shown, &settings));
+    }
+    if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
+        return write_baseline(file, report);
     }
     write_outputs(&outputs, &reports, args.color)?;
     Ok(reports.iter().all(|r| r.gate.passed))
@@ -215,6 +230,41 @@ fn explain(id: &str, extra: &[std::path::PathBuf]) -> miette::Result<()> {
     })?;
     print!("{}", golive::report::catalog::explain(rule));
     Ok(())
+}
+
+/// `--write-baseline`: records the findings and passes, whatever they are.
+fn write_baseline(file: &Path, report: &Report) -> miette::Result<bool> {
+    let baseline = golive::baseline::Baseline::from_report(report);
+    std::fs::write(file, baseline.to_json())
+        .map_err(|e| miette::miette!("cannot write baseline {}: {e}", file.display()))?;
+    eprintln!(
+        "golive: wrote {} finding{} to {}",
+        baseline.findings.len(),
+        if baseline.findings.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        file.display()
+    );
+    Ok(true)
+}
+
+fn init(args: &InitArgs) -> miette::Result<()> {
+    let path = golive::starter::write(&args.path, args.force)?;
+    eprintln!("golive: wrote {}", path.display());
+    Ok(())
+}
+
+fn completions(shell: clap_complete::Shell) {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "golive", &mut std::io::stdout());
+}
+
+fn man() -> miette::Result<()> {
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut std::io::stdout())
+        .map_err(|e| miette::miette!("cannot write the man page: {e}"))
 }
 
 /// Today's UTC date as `YYYY-MM-DD` (`GOLIVE_TODAY` overrides it, for reproducible runs).

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::baseline::Baseline;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
@@ -36,6 +37,8 @@ pub struct Settings {
     pub today: String,
     /// `--helm`: render each Helm chart with `helm template` and lint the output.
     pub helm: bool,
+    /// Accepted findings (`--baseline`): only findings not in it are reported.
+    pub baseline: Option<Baseline>,
 }
 
 impl Settings {
@@ -50,6 +53,7 @@ impl Settings {
             ignores: Vec::new(),
             today: "1970-01-01".to_owned(),
             helm: false,
+            baseline: None,
         }
     }
 }
@@ -231,6 +235,7 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         ignores,
         today,
         helm: args.helm,
+        baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
     })
 }
 

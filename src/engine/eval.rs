@@ -225,14 +225,15 @@ fn object_name_loc(doc: &Document) -> Option<Loc> {
 
 fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> Finding {
     let repo_level = std::ptr::eq(cx.doc, scan.repo);
+    // A repo fact item written somewhere (a suppression comment) keeps that place; the repo as
+    // a whole has none.
+    let whole_repo = repo_level && cx.item == cx.doc.root;
     Finding {
         rule: rule.id.clone(),
         category: rule.category,
         severity: rule.severity,
         message: render_message(rule, scan, cx),
-        // Repo facts have no location, except those about one place in a file (a duplicate
-        // key): the finding points there.
-        loc,
+        loc: if whole_repo { None } else { loc },
         object: if repo_level {
             None
         } else {

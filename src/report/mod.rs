@@ -49,6 +49,9 @@ pub struct Report {
     pub rules: Vec<RuleResult>,
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
+    /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_ignores: Vec<ExpiredIgnore>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
@@ -112,11 +115,18 @@ pub struct Suppressed {
     pub line: Option<usize>,
     pub object: Option<String>,
     pub reason: Option<String>,
-    /// `inline comment`, `file comment`, `annotation` or `config`.
+    /// `inline comment`, `file comment`, `annotation`, `config` or `baseline`.
     pub how: &'static str,
     /// What the finding said, for formats that list suppressed results (SARIF).
     #[serde(skip)]
     pub message: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ExpiredIgnore {
+    pub rule: String,
+    /// `YYYY-MM-DD`.
+    pub until: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
