@@ -135,17 +135,38 @@ fn read_one(id: u32, entry: &walk::Entry, charts: &BTreeSet<String>, template_no
     if bytes.iter().take(8192).any(|b| *b == 0) {
         return failed("binary file (contains NUL bytes); not read".to_owned());
     }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // Valid UTF-8 (nearly every file) is taken as is, without a copy.
+    let text = String::from_utf8(bytes)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
     if helm::is_template(&entry.path, &text, charts) {
         return unread(Some(template_note.to_owned()), Parsed::default());
     }
-    let parsed = parse::parse(entry.kind, id, &entry.path, &text);
+    let source = SourceFile::new(entry.path.clone(), text);
+    let mut parsed = parse::parse(entry.kind, id, &entry.path, &source.text);
+    share_source_text(&mut parsed, &source);
     Read {
-        source: SourceFile::new(entry.path.clone(), text),
+        source,
         kind: entry.kind,
         parsed,
         skip: None,
         note: None,
+    }
+}
+
+/// A source document's `text` is the whole file: point it at the file's own text instead of
+/// holding a second copy (source files are most of a monorepo's bytes).
+fn share_source_text(parsed: &mut Parsed, source: &SourceFile) {
+    for doc in parsed
+        .documents
+        .iter_mut()
+        .filter(|d| d.kind == DocKind::Source)
+    {
+        if let Some(text) = doc.tree.get(doc.root, "text")
+            && doc.tree.as_str(text) == Some(&*source.text)
+        {
+            doc.tree
+                .set_value(text, model::Value::Str(source.text.clone()));
+        }
     }
 }
 

@@ -142,18 +142,26 @@ struct Object {
 
 /// Every Kubernetes object, indexed by (namespace, kind) and by kind, so linking costs
 /// O(workloads × objects of one kind in one namespace) instead of O(workloads × documents).
+///
+/// Selectors are indexed by their first label pair: an object can only select pods carrying
+/// that pair, so a workload looks up the objects keyed by its own labels instead of testing every
+/// Service of a namespace (a monorepo often puts thousands in one).
 struct Objects {
     all: Vec<Object>,
-    by_place: HashMap<(String, String), Vec<usize>>,
     by_kind: HashMap<String, Vec<usize>>,
+    by_selector: HashMap<(String, String, String, String), Vec<usize>>,
+    select_all: HashMap<(String, String), Vec<usize>>,
+    by_target: HashMap<(String, String, String), usize>,
 }
 
 impl Objects {
     fn index(documents: &[Document]) -> Objects {
         let mut objects = Objects {
             all: Vec::new(),
-            by_place: HashMap::new(),
             by_kind: HashMap::new(),
+            by_selector: HashMap::new(),
+            select_all: HashMap::new(),
+            by_target: HashMap::new(),
         };
         for (doc, d) in documents.iter().enumerate() {
             if d.kind != DocKind::Kubernetes {
@@ -161,11 +169,21 @@ impl Objects {
             }
             let object = Object::read(doc, d);
             let at = objects.all.len();
-            objects
-                .by_place
-                .entry((object.namespace.clone(), object.kind.clone()))
-                .or_default()
-                .push(at);
+            let place = (object.namespace.clone(), object.kind.clone());
+            match &object.selector {
+                Selector::Labels(wanted) => {
+                    if let Some((key, value)) = wanted.first() {
+                        let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
+                        objects.by_selector.entry(slot).or_default().push(at);
+                    }
+                }
+                Selector::Everything => objects.select_all.entry(place).or_default().push(at),
+                Selector::Nothing => {}
+            }
+            if let Some((kind, name)) = &object.scales {
+                let target = (object.namespace.clone(), kind.clone(), name.clone());
+                objects.by_target.entry(target).or_insert(at);
+            }
             objects
                 .by_kind
                 .entry(object.kind.clone())
@@ -176,12 +194,39 @@ impl Objects {
         objects
     }
 
-    fn in_place<'a>(&'a self, namespace: &str, kind: &str) -> impl Iterator<Item = &'a Object> {
-        self.by_place
-            .get(&(namespace.to_owned(), kind.to_owned()))
-            .into_iter()
+    /// Objects of `kind` in `namespace` whose selector selects pods with `labels`, in
+    /// document order.
+    fn selecting(&self, namespace: &str, kind: &str, labels: &Labels) -> Vec<&Object> {
+        let mut found: Vec<usize> = labels
+            .iter()
+            .filter_map(|(key, value)| {
+                let slot = (
+                    namespace.to_owned(),
+                    kind.to_owned(),
+                    key.clone(),
+                    value.clone(),
+                );
+                self.by_selector.get(&slot)
+            })
             .flatten()
-            .map(|i| &self.all[*i])
+            .chain(
+                self.select_all
+                    .get(&(namespace.to_owned(), kind.to_owned()))
+                    .into_iter()
+                    .flatten(),
+            )
+            .copied()
+            .filter(|i| self.all[*i].selector.selects(labels))
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.all[i]).collect()
+    }
+
+    /// The autoscaler targeting a workload.
+    fn scaling(&self, namespace: &str, kind: &str, name: &str) -> Option<&Object> {
+        let target = (namespace.to_owned(), kind.to_owned(), name.to_owned());
+        self.by_target.get(&target).map(|i| &self.all[*i])
     }
 
     fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> {
@@ -364,12 +409,7 @@ struct WorkloadLinks {
 }
 
 fn workload_links(objects: &Objects, w: &Workload, documents: &[Document]) -> WorkloadLinks {
-    let covering = |kind: &str| -> Vec<&Object> {
-        objects
-            .in_place(&w.namespace, kind)
-            .filter(|o| o.selector.selects(&w.labels))
-            .collect()
-    };
+    let covering = |kind: &str| objects.selecting(&w.namespace, kind, &w.labels);
     let services = covering("Service");
     let mut monitors: Vec<String> = objects
         .of_kind("PodMonitor")
@@ -384,13 +424,7 @@ fn workload_links(objects: &Objects, w: &Workload, documents: &[Document]) -> Wo
     if scrape_annotated(&documents[w.doc]) {
         monitors.push(format!("{}/{}", w.kind, w.name));
     }
-    let hpa = objects
-        .in_place(&w.namespace, "HorizontalPodAutoscaler")
-        .find(|h| {
-            h.scales
-                .as_ref()
-                .is_some_and(|(k, n)| *k == w.kind && *n == w.name)
-        });
+    let hpa = objects.scaling(&w.namespace, &w.kind, &w.name);
     let names = |list: Vec<&Object>| list.into_iter().map(|o| o.name.clone()).collect();
     WorkloadLinks {
         lists: [
@@ -493,20 +527,27 @@ fn attach_dockerfiles(
 }
 
 fn link_services(documents: &mut [Document], objects: &Objects, workloads: &[Workload]) {
-    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
-    for w in workloads {
-        by_namespace
-            .entry(w.namespace.as_str())
-            .or_default()
-            .push(w);
+    // Workloads by (namespace, label, value): a Service only selects pods carrying its first pair.
+    let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (i, w) in workloads.iter().enumerate() {
+        for (key, value) in &w.labels {
+            let slot = (w.namespace.as_str(), key.as_str(), value.as_str());
+            by_label.entry(slot).or_default().push(i);
+        }
     }
     for service in objects.of_kind("Service") {
-        let selected: Vec<&Workload> = by_namespace
-            .get(service.namespace.as_str())
+        let first = match &service.selector {
+            Selector::Labels(wanted) => wanted.first(),
+            _ => None,
+        };
+        let selected: Vec<&Workload> = first
+            .and_then(|(key, value)| {
+                by_label.get(&(service.namespace.as_str(), key.as_str(), value.as_str()))
+            })
             .into_iter()
             .flatten()
+            .map(|i| &workloads[*i])
             .filter(|w| service.selector.selects(&w.labels))
-            .copied()
             .collect();
         let doc = &mut documents[service.doc];
         let root = doc.root;

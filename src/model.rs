@@ -18,7 +18,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Box<str>),
+    Str(std::sync::Arc<str>),
     Seq(Vec<NodeId>),
     Map(Vec<Entry>),
 }
@@ -65,7 +65,7 @@ impl Tree {
         self.add(Value::Null, loc)
     }
 
-    pub fn str(&mut self, text: impl Into<Box<str>>, loc: Option<Loc>) -> NodeId {
+    pub fn str(&mut self, text: impl Into<std::sync::Arc<str>>, loc: Option<Loc>) -> NodeId {
         self.add(Value::Str(text.into()), loc)
     }
 
@@ -102,6 +102,10 @@ impl Tree {
             Value::Map(entries) => Some(entries),
             _ => None,
         }
+    }
+
+    pub fn set_value(&mut self, id: NodeId, value: Value) {
+        self.nodes[id.0 as usize].value = value;
     }
 
     pub fn set_loc(&mut self, id: NodeId, loc: Option<Loc>) {

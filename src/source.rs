@@ -113,10 +113,7 @@ impl SourceFile {
 }
 
 fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i + 1)
+    text.match_indices('\n').map(|(i, _)| i + 1)
 }
 
 /// Makes text from a scanned file safe to print: control characters (ESC, BEL, CR, C1 controls…)
