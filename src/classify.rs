@@ -73,6 +73,10 @@ pub fn classify(path: &str) -> Option<DocKind> {
             DocKind::Markdown
         });
     }
+    // Kustomize also accepts a kustomization without an extension.
+    if name == "Kustomization" {
+        return Some(DocKind::Yaml);
+    }
     if DEPENDENCY_FILES.contains(&name)
         || (lower.starts_with("requirements") && extension == "txt")
         || extension == "csproj"
@@ -134,6 +138,7 @@ mod tests {
             ("cmd/main.go", Some(DocKind::Source)),
             ("api/x.pb.go", None),
             ("logo.png", None),
+            ("overlays/prod/Kustomization", Some(DocKind::Yaml)),
         ];
         for (path, kind) in cases {
             assert_eq!(classify(path), kind, "{path}");

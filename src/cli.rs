@@ -29,6 +29,25 @@ pub enum Command {
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
     },
+    /// Write a commented starter golive.toml.
+    Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Folder to write golive.toml into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+    /// Replace an existing golive.toml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,9 +55,11 @@ pub struct CheckArgs {
     /// Repositories to score (default: the current directory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (at most one
+    /// without a PATH, which goes to stdout; default: human). Formats: human, json, sarif,
+    /// junit, github, markdown, gitlab, checkstyle.
+    #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
+    pub format: Vec<FormatSpec>,
     /// Fail the gate below this score (0–100).
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
@@ -67,6 +88,16 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores). Output is identical for every value.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Render each Helm chart (a folder with Chart.yaml) with `helm template` (helm must be on
+    /// PATH) and lint the rendered manifests. Opt-in: it runs the helm binary on the chart.
+    #[arg(long)]
+    pub helm: bool,
+    /// Report only findings not recorded in this baseline file (see --write-baseline).
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (JSON) and exit 0; later runs pass it to --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -82,6 +113,40 @@ pub struct RulesArgs {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Junit,
+    Github,
+    Markdown,
+    Gitlab,
+    Checkstyle,
+}
+
+/// One `--format FORMAT[=PATH]`: where a format goes (`None` or `-`: stdout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+fn parse_format_spec(text: &str) -> Result<FormatSpec, String> {
+    let (name, path) = match text.split_once('=') {
+        Some((name, path)) => (name, Some(path)),
+        None => (text, None),
+    };
+    let format = Format::from_str(name, true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| f.to_possible_value())
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        format!("unknown format `{name}`; one of: {}", names.join(", "))
+    })?;
+    let path = match path {
+        Some("") => return Err(format!("`{name}=` needs a file path after `=`")),
+        Some("-") | None => None,
+        Some(path) => Some(PathBuf::from(path)),
+    };
+    Ok(FormatSpec { format, path })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,10 +3,12 @@
 //! The pipeline runs one way: walk → classify → parse → link → evaluate → score → report.
 //! Everything here is deterministic: files sorted by path, findings by location, no clocks.
 
+pub mod baseline;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod helm;
 pub mod link;
 pub mod model;
 pub mod parse;
@@ -15,9 +17,10 @@ pub mod report;
 pub mod score;
 pub mod settings;
 pub mod source;
+pub mod starter;
 pub mod walk;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,7 +30,9 @@ use engine::eval::{self, Finding as EvalFinding, Scan, Status};
 use engine::suppress::{self, Suppression};
 use model::DocKind;
 use parse::{ParseError, Parsed};
-use report::{Artifact, FileError, Finding, Location, Report, RuleResult, Suppressed};
+use report::{
+    Artifact, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult, Suppressed,
+};
 use settings::Settings;
 use source::{Loc, SourceFile, escape_controls};
 
@@ -43,6 +48,23 @@ struct Read {
     kind: DocKind,
     parsed: Parsed,
     skip: Option<String>,
+    /// Why a file that was read is not linted as what it looks like (a Kustomize patch).
+    note: Option<String>,
+}
+
+/// What the walk hands to the readers: a file, or a Helm chart to render (`--helm`).
+enum Job {
+    File(walk::Entry),
+    Chart(String),
+}
+
+impl Job {
+    fn path(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Job::File(entry) => entry.path.as_str().into(),
+            Job::Chart(chart) => helm::rendered_path(chart).into(),
+        }
+    }
 }
 
 /// Scores one repository.
@@ -56,6 +78,7 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
                 kind: DocKind::Yaml,
                 parsed,
                 skip: None,
+                note: None,
             };
             (vec![read], Vec::new())
         }
@@ -71,52 +94,50 @@ fn read_dir(root: &Path, settings: &Settings) -> (Vec<Read>, Vec<String>) {
         max_file_size: settings.max_file_size,
     };
     let walked = walk::walk(root, &options);
-    let reads = walked
-        .entries
+    let charts = helm::chart_dirs(&walked.entries);
+    let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
+    if settings.helm {
+        jobs.extend(charts.iter().cloned().map(Job::Chart));
+        jobs.sort_by(|a, b| a.path().cmp(&b.path()));
+    }
+    let template_note = if settings.helm {
+        "Helm template: linted through its chart's `(rendered)` output"
+    } else {
+        helm::TEMPLATE_NOTE
+    };
+    let reads = jobs
         .par_iter()
         .enumerate()
-        .map(|(id, entry)| read_one(id as u32, entry))
+        .map(|(id, job)| match job {
+            Job::File(entry) => read_one(id as u32, entry, &charts, template_note),
+            Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
+        })
         .collect();
     (reads, walked.other_files)
 }
 
-fn read_one(id: u32, entry: &walk::Entry) -> Read {
-    let skipped = |reason: String| Read {
+fn read_one(id: u32, entry: &walk::Entry, charts: &BTreeSet<String>, template_note: &str) -> Read {
+    let unread = |skip: Option<String>, parsed: Parsed| Read {
         source: SourceFile::new(entry.path.clone(), ""),
         kind: entry.kind,
-        parsed: Parsed::default(),
-        skip: Some(reason),
+        parsed,
+        skip,
+        note: None,
     };
+    let failed = |message: String| unread(None, Parsed::failed(ParseError::new(message, None)));
     if let Some(reason) = &entry.skip {
-        return skipped(reason.clone());
+        return unread(Some(reason.clone()), Parsed::default());
     }
     let bytes = match std::fs::read(&entry.absolute) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            return Read {
-                source: SourceFile::new(entry.path.clone(), ""),
-                kind: entry.kind,
-                parsed: Parsed::failed(ParseError::new(format!("cannot read: {error}"), None)),
-                skip: None,
-            };
-        }
+        Err(error) => return failed(format!("cannot read: {error}")),
     };
     if bytes.iter().take(8192).any(|b| *b == 0) {
-        return Read {
-            source: SourceFile::new(entry.path.clone(), ""),
-            kind: entry.kind,
-            parsed: Parsed::failed(ParseError::new(
-                "binary file (contains NUL bytes); not read",
-                None,
-            )),
-            skip: None,
-        };
+        return failed("binary file (contains NUL bytes); not read".to_owned());
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    if is_helm_template(&entry.path, &text) {
-        return skipped(
-            "Helm template: render with `helm template` and pipe into `golive check -`".to_owned(),
-        );
+    if helm::is_template(&entry.path, &text, charts) {
+        return unread(Some(template_note.to_owned()), Parsed::default());
     }
     let parsed = parse::parse(entry.kind, id, &entry.path, &text);
     Read {
@@ -124,15 +145,58 @@ fn read_one(id: u32, entry: &walk::Entry) -> Read {
         kind: entry.kind,
         parsed,
         skip: None,
+        note: None,
     }
 }
 
-/// Files under a chart's `templates/` are Go templates, not YAML, until rendered.
-fn is_helm_template(path: &str, text: &str) -> bool {
-    path.split('/').any(|part| part == "templates") && text.contains("{{")
+/// A chart rendered by `helm template`, read as one manifest stream; findings point at lines of
+/// the rendered text. A chart that cannot be rendered is an error of that chart only.
+fn read_chart(id: u32, root: &Path, chart: &str, max_file_size: u64) -> Read {
+    let path = helm::rendered_path(chart);
+    let (text, parsed) = match helm::render(root, chart, max_file_size) {
+        Ok(text) => {
+            let parsed = parse::parse(DocKind::Yaml, id, &path, &text);
+            (text, parsed)
+        }
+        Err(message) => (
+            String::new(),
+            Parsed::failed(ParseError::new(message, None)),
+        ),
+    };
+    Read {
+        source: SourceFile::new(path, text),
+        kind: DocKind::Yaml,
+        parsed,
+        skip: None,
+        note: None,
+    }
 }
 
-fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &Settings) -> Report {
+/// Documents of files a kustomization uses as patches become plain YAML: partial objects are
+/// not complete workloads.
+fn demote_kustomize_patches(reads: &mut [Read]) {
+    let patches = parse::kustomize::patch_paths(
+        reads
+            .iter()
+            .map(|r| (r.source.path.as_str(), r.parsed.documents.as_slice())),
+    );
+    for read in reads
+        .iter_mut()
+        .filter(|r| patches.contains(&r.source.path))
+    {
+        parse::kustomize::demote(&mut read.parsed.documents, read.kind);
+        read.note = Some(parse::kustomize::PATCH_NOTE.to_owned());
+    }
+}
+
+fn assemble(
+    mut reads: Vec<Read>,
+    other_files: &[String],
+    target: &str,
+    settings: &Settings,
+) -> Report {
+    demote_kustomize_patches(&mut reads);
+    let mut duplicate_keys = Vec::new();
     let mut files = Vec::with_capacity(reads.len());
     let mut documents = Vec::new();
     let mut artifacts = Vec::new();
@@ -159,8 +223,15 @@ fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &S
             },
             documents: read.parsed.documents.len(),
             status,
-            reason: read.skip.clone(),
+            reason: read.skip.clone().or(read.note.clone()),
         });
+        let file = files.len() as source::FileId;
+        duplicate_keys.extend(
+            read.parsed
+                .duplicate_keys
+                .iter()
+                .map(|(key, span)| (key.clone(), Loc { file, span: *span })),
+        );
         for error in &read.parsed.errors {
             let position = error.span.map(|s| read.source.position(s.start as usize));
             errors.push(FileError {
@@ -174,7 +245,7 @@ fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &S
         files.push(read.source);
     }
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let repo = link::link(&mut documents, &paths, other_files);
+    let mut repo = link::link(&mut documents, &paths, other_files, &duplicate_keys);
     let active: Vec<engine::Rule> = settings
         .rules
         .iter()
@@ -182,6 +253,10 @@ fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &S
         .cloned()
         .collect();
     let index = suppress::Index::build(&files);
+    suppress::add_facts(
+        &mut repo,
+        &suppressions_written(&index, &files, &documents, settings),
+    );
     let scan = Scan {
         files: &files,
         documents: &documents,
@@ -190,6 +265,9 @@ fn assemble(reads: Vec<Read>, other_files: &[String], target: &str, settings: &S
     };
     let mut evaluation = eval::evaluate(&active, &scan);
     apply_config_ignores(&mut evaluation, &active, &files, settings);
+    if let Some(baseline) = &settings.baseline {
+        apply_baseline(&mut evaluation, &active, &files, baseline);
+    }
     build_report(
         target, settings, &active, evaluation, &files, artifacts, errors,
     )
@@ -233,19 +311,86 @@ fn apply_config_ignores(
                     at: None,
                     how: "config",
                 };
-                if let Some(position) = rules.iter().position(|r| r.id == finding.rule) {
-                    let outcome = &mut evaluation.outcomes[position];
-                    outcome.failed = outcome.failed.saturating_sub(1);
-                    if outcome.failed == 0 {
-                        outcome.status = Status::Suppressed;
-                    }
-                }
-                evaluation.suppressed.push((finding, why));
+                suppress_after_evaluation(evaluation, rules, finding, why);
             }
             None => kept.push(finding),
         }
     }
     evaluation.findings = kept;
+}
+
+/// Moves a finding to `suppressed` and takes it out of its rule's failures, so it leaves the
+/// score and the gate like an inline suppression does.
+fn suppress_after_evaluation(
+    evaluation: &mut eval::Evaluation,
+    rules: &[engine::Rule],
+    finding: EvalFinding,
+    why: Suppression,
+) {
+    if let Some(position) = rules.iter().position(|r| r.id == finding.rule) {
+        let outcome = &mut evaluation.outcomes[position];
+        outcome.failed = outcome.failed.saturating_sub(1);
+        if outcome.failed == 0 {
+            outcome.status = Status::Suppressed;
+        }
+    }
+    evaluation.suppressed.push((finding, why));
+}
+
+/// `--baseline`: findings recorded in the baseline are suppressed; see `baseline.rs`.
+fn apply_baseline(
+    evaluation: &mut eval::Evaluation,
+    rules: &[engine::Rule],
+    files: &[SourceFile],
+    baseline: &baseline::Baseline,
+) {
+    let findings = std::mem::take(&mut evaluation.findings);
+    let keys: Vec<baseline::Entry> = findings.iter().map(|f| baseline_key(files, f)).collect();
+    for (finding, known) in findings.into_iter().zip(baseline.covers(&keys)) {
+        if known {
+            let why = Suppression {
+                reason: Some("recorded in the baseline".to_owned()),
+                at: None,
+                how: "baseline",
+            };
+            suppress_after_evaluation(evaluation, rules, finding, why);
+        } else {
+            evaluation.findings.push(finding);
+        }
+    }
+}
+
+fn baseline_key(files: &[SourceFile], finding: &EvalFinding) -> baseline::Entry {
+    let place = finding.loc.and_then(|loc| {
+        let file = files.get(loc.file as usize)?;
+        let line = file.position(loc.span.start as usize).line;
+        Some((file.path.as_str(), file.line_text(line)))
+    });
+    baseline::Entry::new(
+        &finding.rule,
+        place.map(|(path, _)| path),
+        finding.object.as_deref(),
+        &finding.message,
+        place.and_then(|(_, text)| text),
+    )
+}
+
+/// Suppressions written in the files plus `[[ignore]]` entries: the repo's
+/// `facts.suppressions`, so `suppression-has-reason` can ask each for a reason.
+fn suppressions_written(
+    index: &suppress::Index,
+    files: &[SourceFile],
+    documents: &[model::Document],
+    settings: &Settings,
+) -> Vec<suppress::Written> {
+    let mut written = suppress::written(index, files, documents);
+    written.extend(settings.ignores.iter().map(|entry| suppress::Written {
+        loc: None,
+        rules: entry.rule.clone(),
+        how: "config",
+        reason: entry.reason.clone(),
+    }));
+    written
 }
 
 fn location(files: &[SourceFile], loc: Loc) -> Option<Location> {
@@ -330,6 +475,7 @@ fn build_report(
                 object: finding.object,
                 reason: why.reason.map(|r| escape_controls(&r).into_owned()),
                 how: why.how,
+                message: finding.message,
             }
         })
         .collect();
@@ -344,6 +490,9 @@ fn build_report(
             status: outcome.status,
             checked: outcome.checked,
             failed: outcome.failed,
+            title: rule.title.clone(),
+            summary: rule.docs.summary.clone(),
+            remediation: rule.docs.remediation.clone(),
         })
         .collect();
     for id in &settings.disabled {
@@ -355,10 +504,24 @@ fn build_report(
                 status: Status::Disabled,
                 checked: 0,
                 failed: 0,
+                title: rule.title.clone(),
+                summary: rule.docs.summary.clone(),
+                remediation: rule.docs.remediation.clone(),
             });
         }
     }
     rule_results.sort_by(|a, b| (a.category, &a.id).cmp(&(b.category, &b.id)));
+    let expired_ignores = settings
+        .ignores
+        .iter()
+        .filter_map(|i| {
+            let until = i.until.as_ref().filter(|u| **u < settings.today)?;
+            Some(ExpiredIgnore {
+                rule: i.rule.clone(),
+                until: until.clone(),
+            })
+        })
+        .collect();
     let sources: BTreeMap<String, Arc<str>> = findings
         .iter()
         .filter_map(|f| f.location.as_ref())
@@ -376,6 +539,7 @@ fn build_report(
         rules: rule_results,
         findings,
         suppressed,
+        expired_ignores,
         artifacts,
         errors,
         sources,

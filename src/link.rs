@@ -7,13 +7,14 @@
 //!   `root`, `healthcheck`, from the final stage);
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
-//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`.
+//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
-use crate::source::FileId;
+use crate::source::{FileId, Loc};
 
 /// The file id of the repo document: it has no file.
 pub const REPO_FILE: FileId = FileId::MAX;
@@ -59,18 +60,44 @@ const THIRD_PARTY: [&str; 24] = [
     "cassandra",
 ];
 
-/// `files` are the paths of the read files, indexed by `FileId`; `other_files` every other file
-/// the walk found (listed in the repo document's `files`).
-pub fn link(documents: &mut [Document], files: &[String], other_files: &[String]) -> Document {
+/// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
+/// `other_files` every other file the walk found (listed in the repo document's `files`);
+/// `duplicate_keys` the YAML/JSON keys given twice, each at its second occurrence.
+pub fn link(
+    documents: &mut [Document],
+    files: &[String],
+    other_files: &[String],
+    duplicate_keys: &[(String, Loc)],
+) -> Document {
+    let objects = Objects::index(documents);
     let workloads = collect_workloads(documents);
-    let dockerfiles: Vec<usize> = (0..documents.len())
-        .filter(|i| documents[*i].kind == DocKind::Dockerfile)
-        .collect();
-    let builds = match_images(documents, &workloads, &dockerfiles, files);
-    link_workloads(documents, &workloads, &builds, files);
-    link_services(documents, &workloads);
+    let builds = match_images(documents, &workloads, files);
+    link_workloads(documents, &objects, &workloads, &builds, files);
+    link_services(documents, &objects, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
-    repo_document(documents, files, other_files)
+    let mut repo = repo_document(documents, files, other_files);
+    add_duplicate_keys(&mut repo, files, duplicate_keys);
+    repo
+}
+
+/// `facts.duplicate_keys[*]`: `{key, path}`, every node at the key's location, so a finding
+/// points at the line that silently overrode the first value.
+fn add_duplicate_keys(repo: &mut Document, files: &[String], keys: &[(String, Loc)]) {
+    let tree = &mut repo.tree;
+    let list = tree.seq(None);
+    for (key, at) in keys {
+        let loc = Some(*at);
+        let item = tree.map(loc);
+        let key = tree.str(key.as_str(), loc);
+        tree.insert(item, "key", key);
+        let path = files.get(at.file as usize).map_or("", String::as_str);
+        let path = tree.str(path, loc);
+        tree.insert(item, "path", path);
+        tree.push(list, item);
+    }
+    if let Some(facts) = tree.get(repo.root, "facts") {
+        tree.insert(facts, "duplicate_keys", list);
+    }
 }
 
 fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
@@ -83,8 +110,149 @@ fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
     .unwrap_or_default()
 }
 
-fn selects(selector: &Labels, labels: &Labels) -> bool {
-    selector.iter().all(|pair| labels.contains(pair))
+/// What a Service, PDB, NetworkPolicy or monitor selects.
+enum Selector {
+    Nothing,
+    Everything,
+    Labels(Labels),
+}
+
+impl Selector {
+    fn selects(&self, labels: &Labels) -> bool {
+        match self {
+            Selector::Nothing => false,
+            Selector::Everything => true,
+            Selector::Labels(wanted) => wanted.iter().all(|pair| labels.contains(pair)),
+        }
+    }
+}
+
+/// The facts of one Kubernetes object that linking needs, read once.
+struct Object {
+    doc: usize,
+    kind: String,
+    name: String,
+    namespace: String,
+    labels: Labels,
+    selector: Selector,
+    /// An HPA's `scaleTargetRef` (kind, name) and `minReplicas` with its location.
+    scales: Option<(String, String)>,
+    min_replicas: Option<(i64, Option<Loc>)>,
+}
+
+/// Every Kubernetes object, indexed by (namespace, kind) and by kind, so linking costs
+/// O(workloads × objects of one kind in one namespace) instead of O(workloads × documents).
+struct Objects {
+    all: Vec<Object>,
+    by_place: HashMap<(String, String), Vec<usize>>,
+    by_kind: HashMap<String, Vec<usize>>,
+}
+
+impl Objects {
+    fn index(documents: &[Document]) -> Objects {
+        let mut objects = Objects {
+            all: Vec::new(),
+            by_place: HashMap::new(),
+            by_kind: HashMap::new(),
+        };
+        for (doc, d) in documents.iter().enumerate() {
+            if d.kind != DocKind::Kubernetes {
+                continue;
+            }
+            let object = Object::read(doc, d);
+            let at = objects.all.len();
+            objects
+                .by_place
+                .entry((object.namespace.clone(), object.kind.clone()))
+                .or_default()
+                .push(at);
+            objects
+                .by_kind
+                .entry(object.kind.clone())
+                .or_default()
+                .push(at);
+            objects.all.push(object);
+        }
+        objects
+    }
+
+    fn in_place<'a>(&'a self, namespace: &str, kind: &str) -> impl Iterator<Item = &'a Object> {
+        self.by_place
+            .get(&(namespace.to_owned(), kind.to_owned()))
+            .into_iter()
+            .flatten()
+            .map(|i| &self.all[*i])
+    }
+
+    fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> {
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|i| &self.all[*i])
+    }
+}
+
+impl Object {
+    fn read(doc: usize, d: &Document) -> Object {
+        let tree = &d.tree;
+        let root = d.root;
+        let kind = kubernetes::kind(tree, root).to_owned();
+        let text = |path| {
+            tree.lookup(root, path)
+                .and_then(|n| tree.as_str(n))
+                .map(str::to_owned)
+        };
+        let scales = (kind == "HorizontalPodAutoscaler")
+            .then(|| {
+                Some((
+                    text("spec.scaleTargetRef.kind")?,
+                    text("spec.scaleTargetRef.name")?,
+                ))
+            })
+            .flatten();
+        let min_replicas = tree
+            .lookup(root, "spec.minReplicas")
+            .and_then(|n| Some((tree.as_int(n)?, tree.loc(n))));
+        Object {
+            doc,
+            selector: selector_of(tree, root, &kind),
+            name: kubernetes::name(tree, root).to_owned(),
+            namespace: kubernetes::namespace(tree, root).to_owned(),
+            labels: labels_of(tree, tree.lookup(root, "metadata.labels")),
+            kind,
+            scales,
+            min_replicas,
+        }
+    }
+}
+
+/// A Service's `spec.selector` is a plain map; the others use `matchLabels`. An empty Service
+/// selector selects nothing; an empty pod selector (NetworkPolicy `{}`) selects every pod.
+fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
+    let node = match kind {
+        "NetworkPolicy" => tree.lookup(root, "spec.podSelector"),
+        "Service" | "PodDisruptionBudget" | "ServiceMonitor" | "PodMonitor" => {
+            tree.lookup(root, "spec.selector")
+        }
+        _ => None,
+    };
+    let Some(node) = node else {
+        return Selector::Nothing;
+    };
+    let labels = if kind == "Service" {
+        Some(node)
+    } else {
+        tree.get(node, "matchLabels")
+    };
+    let wanted = labels_of(tree, labels);
+    match (wanted.is_empty(), kind) {
+        (false, _) => Selector::Labels(wanted),
+        (true, "NetworkPolicy") if tree.get(node, "matchExpressions").is_none() => {
+            Selector::Everything
+        }
+        _ => Selector::Nothing,
+    }
 }
 
 fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
@@ -137,31 +305,33 @@ fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
     out
 }
 
-/// Which Dockerfile builds which image: the image's short name equals the Dockerfile's folder
-/// name (or the repo's, for a root Dockerfile) or its `Dockerfile.<name>` suffix; failing that, a
-/// repo with exactly one Dockerfile builds every image that is not well-known infrastructure.
+/// Which Dockerfile builds which image (image → document index): the image's short name equals
+/// the Dockerfile's folder name or its `Dockerfile.<name>` suffix; failing that, a repo with
+/// exactly one Dockerfile builds every image that is not well-known infrastructure.
 fn match_images(
     documents: &[Document],
     workloads: &[Workload],
-    dockerfiles: &[usize],
     files: &[String],
-) -> Vec<(String, usize)> {
-    let names: Vec<(usize, String)> = dockerfiles
-        .iter()
-        .map(|d| (*d, dockerfile_name(files, documents[*d].file)))
+) -> BTreeMap<String, usize> {
+    let dockerfiles: Vec<usize> = (0..documents.len())
+        .filter(|i| documents[*i].kind == DocKind::Dockerfile)
         .collect();
-    let mut out = Vec::new();
-    for image in workloads.iter().flat_map(|w| w.images.iter()) {
-        let short = ImageRef::parse(image).short_name().to_ascii_lowercase();
-        let by_name = names.iter().find(|(_, n)| !n.is_empty() && *n == short);
-        let single = (dockerfiles.len() == 1 && !THIRD_PARTY.iter().any(|t| short.starts_with(t)))
-            .then(|| dockerfiles[0]);
-        if let Some(d) = by_name.map(|(d, _)| *d).or(single) {
-            out.push((image.clone(), d));
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for d in &dockerfiles {
+        let name = dockerfile_name(files, documents[*d].file);
+        if !name.is_empty() {
+            by_name.entry(name).or_insert(*d);
         }
     }
-    out.sort();
-    out.dedup();
+    let mut out = BTreeMap::new();
+    for image in workloads.iter().flat_map(|w| w.images.iter()) {
+        let short = ImageRef::parse(image).short_name().to_ascii_lowercase();
+        let single = (dockerfiles.len() == 1 && !THIRD_PARTY.iter().any(|t| short.starts_with(t)))
+            .then(|| dockerfiles[0]);
+        if let Some(d) = by_name.get(&short).copied().or(single) {
+            out.insert(image.clone(), d);
+        }
+    }
     out
 }
 
@@ -187,67 +357,79 @@ fn names_node(tree: &mut Tree, names: &[String]) -> NodeId {
     seq
 }
 
-fn link_workloads(
-    documents: &mut [Document],
-    workloads: &[Workload],
-    builds: &[(String, usize)],
-    files: &[String],
-) {
-    let covering = |w: &Workload, kind: &str| -> Vec<String> {
-        documents
-            .iter()
-            .filter(|d| d.kind == DocKind::Kubernetes && kubernetes::kind(&d.tree, d.root) == kind)
-            .filter(|d| kubernetes::namespace(&d.tree, d.root) == w.namespace)
-            .filter(|d| covers(d, w))
-            .map(|d| kubernetes::name(&d.tree, d.root).to_owned())
+/// What the link step found about one workload.
+struct WorkloadLinks {
+    lists: [(&'static str, Vec<String>); 5],
+    hpa_min: Option<(i64, Option<Loc>)>,
+}
+
+fn workload_links(objects: &Objects, w: &Workload, documents: &[Document]) -> WorkloadLinks {
+    let covering = |kind: &str| -> Vec<&Object> {
+        objects
+            .in_place(&w.namespace, kind)
+            .filter(|o| o.selector.selects(&w.labels))
             .collect()
     };
-    let mut plans = Vec::new();
-    for w in workloads {
-        let services = covering(w, "Service");
-        let monitors: Vec<String> = documents
-            .iter()
-            .filter(|d| d.kind == DocKind::Kubernetes)
-            .filter(|d| monitors(d, w, &services, documents))
-            .map(|d| kubernetes::label(&d.tree, d.root))
-            .collect();
-        let hpa = documents
-            .iter()
-            .filter(|d| {
-                d.kind == DocKind::Kubernetes
-                    && kubernetes::kind(&d.tree, d.root) == "HorizontalPodAutoscaler"
-            })
-            .find(|d| targets(d, w));
-        plans.push((
-            w.doc,
-            [
-                ("services", services),
-                ("pdbs", covering(w, "PodDisruptionBudget")),
-                ("network_policies", covering(w, "NetworkPolicy")),
-                ("monitors", monitors),
-                (
-                    "hpas",
-                    hpa.map(|d| vec![kubernetes::name(&d.tree, d.root).to_owned()])
-                        .unwrap_or_default(),
-                ),
-            ],
-            // The HPA's floor, located in the HPA's file, so a finding points at `minReplicas`.
-            hpa.and_then(|d| {
-                let node = d.tree.lookup(d.root, "spec.minReplicas")?;
-                Some((d.tree.as_int(node)?, d.tree.loc(node)))
-            }),
-        ));
+    let services = covering("Service");
+    let mut monitors: Vec<String> = objects
+        .of_kind("PodMonitor")
+        .filter(|m| m.selector.selects(&w.labels))
+        .chain(
+            objects
+                .of_kind("ServiceMonitor")
+                .filter(|m| services.iter().any(|s| m.selector.selects(&s.labels))),
+        )
+        .map(|m| format!("{}/{}", m.kind, m.name))
+        .collect();
+    if scrape_annotated(&documents[w.doc]) {
+        monitors.push(format!("{}/{}", w.kind, w.name));
     }
-    for (doc, lists, hpa_min) in plans {
-        let target = &mut documents[doc];
+    let hpa = objects
+        .in_place(&w.namespace, "HorizontalPodAutoscaler")
+        .find(|h| {
+            h.scales
+                .as_ref()
+                .is_some_and(|(k, n)| *k == w.kind && *n == w.name)
+        });
+    let names = |list: Vec<&Object>| list.into_iter().map(|o| o.name.clone()).collect();
+    WorkloadLinks {
+        lists: [
+            ("services", names(services)),
+            ("pdbs", names(covering("PodDisruptionBudget"))),
+            ("network_policies", names(covering("NetworkPolicy"))),
+            ("monitors", monitors),
+            (
+                "hpas",
+                hpa.map(|h| vec![h.name.clone()]).unwrap_or_default(),
+            ),
+        ],
+        // The HPA's floor, located in the HPA's file, so a finding points at `minReplicas`.
+        hpa_min: hpa.and_then(|h| h.min_replicas),
+    }
+}
+
+fn link_workloads(
+    documents: &mut [Document],
+    objects: &Objects,
+    workloads: &[Workload],
+    builds: &BTreeMap<String, usize>,
+    files: &[String],
+) {
+    let plans: Vec<WorkloadLinks> = workloads
+        .iter()
+        .map(|w| workload_links(objects, w, documents))
+        .collect();
+    for (w, plan) in workloads.iter().zip(plans) {
+        let target = &mut documents[w.doc];
         let tree = &mut target.tree;
         let linked = tree.map(None);
-        for (key, names) in lists {
+        for (key, names) in plan.lists {
             let node = names_node(tree, &names);
             tree.insert(linked, key, node);
         }
         let replicas = tree.lookup(target.root, "spec.replicas");
-        let (min, loc) = hpa_min
+        let (min, loc) = plan
+            .hpa_min
             .or_else(|| replicas.and_then(|r| Some((tree.as_int(r)?, tree.loc(r)))))
             .unwrap_or((1, None));
         let min_node = tree.int(min, loc);
@@ -255,73 +437,6 @@ fn link_workloads(
         tree.insert(target.root, "linked", linked);
     }
     attach_dockerfiles(documents, workloads, builds, files);
-}
-
-/// Whether a PDB, NetworkPolicy or Service selects the workload's pods.
-fn covers(doc: &Document, w: &Workload) -> bool {
-    let tree = &doc.tree;
-    let kind = kubernetes::kind(tree, doc.root);
-    let selector = match kind {
-        "Service" => tree.lookup(doc.root, "spec.selector"),
-        "NetworkPolicy" => tree.lookup(doc.root, "spec.podSelector"),
-        _ => tree.lookup(doc.root, "spec.selector"),
-    };
-    let Some(selector) = selector else {
-        return false;
-    };
-    let match_labels = if kind == "Service" {
-        Some(selector)
-    } else {
-        tree.get(selector, "matchLabels")
-    };
-    let wanted = labels_of(tree, match_labels);
-    let has_expressions = tree.get(selector, "matchExpressions").is_some();
-    // An empty Service selector selects nothing; an empty pod selector selects every pod.
-    if wanted.is_empty() {
-        return kind == "NetworkPolicy" && !has_expressions;
-    }
-    selects(&wanted, &w.labels)
-}
-
-fn targets(hpa: &Document, w: &Workload) -> bool {
-    let tree = &hpa.tree;
-    let text = |path| {
-        tree.lookup(hpa.root, path)
-            .and_then(|n| tree.as_str(n))
-            .unwrap_or("")
-    };
-    kubernetes::namespace(tree, hpa.root) == w.namespace
-        && text("spec.scaleTargetRef.kind") == w.kind
-        && text("spec.scaleTargetRef.name") == w.name
-}
-
-/// ServiceMonitor selecting one of the workload's Services, PodMonitor selecting its pods, or
-/// `prometheus.io/scrape: "true"` on the pod template.
-fn monitors(doc: &Document, w: &Workload, services: &[String], documents: &[Document]) -> bool {
-    let tree = &doc.tree;
-    let wanted = labels_of(tree, tree.lookup(doc.root, "spec.selector.matchLabels"));
-    match kubernetes::kind(tree, doc.root) {
-        "PodMonitor" => !wanted.is_empty() && selects(&wanted, &w.labels),
-        "ServiceMonitor" => {
-            !wanted.is_empty()
-                && documents.iter().any(|s| {
-                    s.kind == DocKind::Kubernetes
-                        && kubernetes::kind(&s.tree, s.root) == "Service"
-                        && services
-                            .iter()
-                            .any(|n| n == kubernetes::name(&s.tree, s.root))
-                        && selects(
-                            &wanted,
-                            &labels_of(&s.tree, s.tree.lookup(s.root, "metadata.labels")),
-                        )
-                })
-        }
-        _ => {
-            doc.tree.get(doc.root, "pod").is_some()
-                && std::ptr::eq(doc, &documents[w.doc])
-                && scrape_annotated(doc)
-        }
-    }
 }
 
 fn scrape_annotated(doc: &Document) -> bool {
@@ -336,48 +451,64 @@ fn scrape_annotated(doc: &Document) -> bool {
 fn attach_dockerfiles(
     documents: &mut [Document],
     workloads: &[Workload],
-    builds: &[(String, usize)],
+    builds: &BTreeMap<String, usize>,
     files: &[String],
 ) {
+    // Each Dockerfile's final stage, copied out once with its path.
+    let mut stages: HashMap<usize, (Tree, NodeId)> = HashMap::new();
+    for d in builds.values() {
+        let source = &documents[*d];
+        let Some(final_stage) = source.tree.get(source.root, "final") else {
+            continue;
+        };
+        let mut small = Tree::new();
+        let stage = small.import(&source.tree, final_stage);
+        let path = files.get(source.file as usize).cloned().unwrap_or_default();
+        let path_node = small.str(path, None);
+        small.insert(stage, "path", path_node);
+        stages.insert(*d, (small, stage));
+    }
     for w in workloads {
-        for (image, dockerfile) in builds.iter().filter(|(image, _)| w.images.contains(image)) {
-            let source = &documents[*dockerfile];
-            let Some(final_stage) = source.tree.get(source.root, "final") else {
+        let target = &mut documents[w.doc];
+        let tree = &mut target.tree;
+        let containers: Vec<NodeId> = tree
+            .lookup(target.root, "pod.all_containers")
+            .map(|c| tree.items(c).to_vec())
+            .unwrap_or_default();
+        for container in containers {
+            let image = tree.get(container, "image").and_then(|i| tree.as_str(i));
+            let Some((small, stage)) = image
+                .and_then(|i| builds.get(i))
+                .and_then(|d| stages.get(d))
+            else {
                 continue;
             };
-            let source_tree = source.tree.clone();
-            let path = files.get(source.file as usize).cloned().unwrap_or_default();
-            let target = &mut documents[w.doc];
-            let tree = &mut target.tree;
-            let containers: Vec<NodeId> = tree
-                .lookup(target.root, "pod.containers")
-                .map(|c| tree.items(c).to_vec())
-                .unwrap_or_default();
-            for container in containers {
-                let built_here = tree.get(container, "image").and_then(|i| tree.as_str(i))
-                    == Some(image.as_str());
-                let Some(facts) = tree.get(container, "facts").filter(|_| built_here) else {
-                    continue;
-                };
-                let stage = tree.import(&source_tree, final_stage);
-                let path_node = tree.str(path.as_str(), None);
-                tree.insert(stage, "path", path_node);
-                tree.insert(facts, "dockerfile", stage);
-            }
+            let Some(facts) = tree.get(container, "facts") else {
+                continue;
+            };
+            let copy = tree.import(small, *stage);
+            tree.insert(facts, "dockerfile", copy);
         }
     }
 }
 
-fn link_services(documents: &mut [Document], workloads: &[Workload]) {
-    for doc in documents.iter_mut() {
-        if doc.kind != DocKind::Kubernetes || kubernetes::kind(&doc.tree, doc.root) != "Service" {
-            continue;
-        }
-        let namespace = kubernetes::namespace(&doc.tree, doc.root).to_owned();
-        let selected: Vec<&Workload> = workloads
-            .iter()
-            .filter(|w| w.namespace == namespace && covers(doc, w))
+fn link_services(documents: &mut [Document], objects: &Objects, workloads: &[Workload]) {
+    let mut by_namespace: HashMap<&str, Vec<&Workload>> = HashMap::new();
+    for w in workloads {
+        by_namespace
+            .entry(w.namespace.as_str())
+            .or_default()
+            .push(w);
+    }
+    for service in objects.of_kind("Service") {
+        let selected: Vec<&Workload> = by_namespace
+            .get(service.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|w| service.selector.selects(&w.labels))
+            .copied()
             .collect();
+        let doc = &mut documents[service.doc];
         let root = doc.root;
         let tree = &mut doc.tree;
         let list = tree.seq(None);
@@ -404,50 +535,23 @@ fn link_services(documents: &mut [Document], workloads: &[Workload]) {
 fn link_dockerfiles(
     documents: &mut [Document],
     workloads: &[Workload],
-    builds: &[(String, usize)],
+    builds: &BTreeMap<String, usize>,
 ) {
-    for (d, _) in builds
-        .iter()
-        .map(|(_, d)| (*d, ()))
-        .collect::<BTreeSet<_>>()
-    {
-        let images: Vec<&String> = builds
+    let mut users: BTreeMap<usize, Vec<&Workload>> = BTreeMap::new();
+    for w in workloads {
+        let mut built_by: Vec<usize> = w
+            .images
             .iter()
-            .filter(|(_, b)| *b == d)
-            .map(|(i, _)| i)
+            .filter_map(|i| builds.get(i).copied())
             .collect();
-        let users: Vec<&Workload> = workloads
-            .iter()
-            .filter(|w| w.images.iter().any(|i| images.contains(&i)))
-            .collect();
-        let mut probed = !users.is_empty();
-        let mut non_root = !users.is_empty();
-        for w in &users {
-            let doc = &documents[w.doc];
-            let tree = &doc.tree;
-            let containers = tree
-                .lookup(doc.root, "pod.containers")
-                .map(|c| tree.items(c).to_vec())
-                .unwrap_or_default();
-            for c in containers {
-                let built = tree
-                    .get(c, "image")
-                    .and_then(|i| tree.as_str(i))
-                    .is_some_and(|i| images.iter().any(|x| x.as_str() == i));
-                if !built {
-                    continue;
-                }
-                // Jobs run to completion and serve nothing: they need no probe.
-                let serves = !matches!(w.kind.as_str(), "Job" | "CronJob");
-                probed &= !serves
-                    || tree.get(c, "readinessProbe").is_some()
-                    || tree.get(c, "livenessProbe").is_some();
-                non_root &= tree
-                    .lookup(c, "facts.non_root")
-                    .and_then(|n| tree.as_bool(n))
-                    == Some(true);
-            }
+        built_by.sort_unstable();
+        built_by.dedup();
+        for d in built_by {
+            users.entry(d).or_default().push(w);
         }
+    }
+    for (d, users) in users {
+        let (probed, non_root) = run_facts(documents, &users, builds, d);
         let names: Vec<String> = users
             .iter()
             .map(|w| format!("{}/{}", w.kind, w.name))
@@ -463,6 +567,42 @@ fn link_dockerfiles(
         tree.insert(linked, "enforced_non_root", non_root);
         tree.insert(doc.root, "linked", linked);
     }
+}
+
+/// Whether every serving container built from Dockerfile `d` has a probe, and every container
+/// built from it is forced to run as non-root.
+fn run_facts(
+    documents: &[Document],
+    users: &[&Workload],
+    builds: &BTreeMap<String, usize>,
+    d: usize,
+) -> (bool, bool) {
+    let mut probed = true;
+    let mut non_root = true;
+    for w in users {
+        let doc = &documents[w.doc];
+        let tree = &doc.tree;
+        let containers = tree
+            .lookup(doc.root, "pod.containers")
+            .map(|c| tree.items(c).to_vec())
+            .unwrap_or_default();
+        for c in containers {
+            let image = tree.get(c, "image").and_then(|i| tree.as_str(i));
+            if image.and_then(|i| builds.get(i)) != Some(&d) {
+                continue;
+            }
+            // Jobs run to completion and serve nothing: they need no probe.
+            let serves = !matches!(w.kind.as_str(), "Job" | "CronJob");
+            probed &= !serves
+                || tree.get(c, "readinessProbe").is_some()
+                || tree.get(c, "livenessProbe").is_some();
+            non_root &= tree
+                .lookup(c, "facts.non_root")
+                .and_then(|n| tree.as_bool(n))
+                == Some(true);
+        }
+    }
+    (probed, non_root)
 }
 
 /// Kinds whose presence means the service keeps data that must be backed up.

@@ -5,8 +5,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clap::Parser;
-use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, RulesArgs};
+use clap::{CommandFactory, Parser, ValueEnum};
+use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, RulesArgs};
 use golive::report::{self, Report};
 use golive::{Input, settings};
 
@@ -22,6 +22,12 @@ fn main() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
+        Command::Init(args) => init(&args).map(|()| true),
+        Command::Completions { shell } => {
+            completions(shell);
+            Ok(true)
+        }
+        Command::Man => man().map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -34,6 +40,8 @@ fn main() -> ExitCode {
 }
 
 fn check(args: &CheckArgs) -> miette::Result<bool> {
+    // A usage error, printed and exited (2) the way clap reports every other one.
+    let outputs = outputs(args).unwrap_or_else(|error| error.exit());
     if let Some(threads) = args.threads {
         // Only fails when a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -45,6 +53,12 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
     } else {
         args.paths.clone()
     };
+    if paths.len() > 1 && (args.baseline.is_some() || args.write_baseline.is_some()) {
+        return Err(miette::miette!(
+            help = "a baseline holds paths relative to one repository: run once per PATH",
+            "--baseline and --write-baseline take a single PATH"
+        ));
+    }
     let mut reports: Vec<Report> = Vec::new();
     for path in &paths {
         let shown = path.display().to_string();
@@ -74,13 +88,119 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
         };
         reports.push(golive::check(input, &shown, &settings));
     }
-    let output = match args.format {
-        Format::Json => report::json::render(&reports),
-        Format::Human => report::human::render(&reports, use_color(args.color)),
-    };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(output.as_bytes());
+    if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
+        return write_baseline(file, report);
+    }
+    write_outputs(&outputs, &reports, args.color)?;
     Ok(reports.iter().all(|r| r.gate.passed))
+}
+
+/// The `--format` flags, checked before the scan: at most one goes to stdout, no file twice.
+fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
+    let usage = |message: String| {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut check = cli.find_subcommand("check").cloned().unwrap_or(cli);
+        check.error(clap::error::ErrorKind::ArgumentConflict, message)
+    };
+    if args.format.is_empty() {
+        return Ok(vec![FormatSpec {
+            format: Format::Human,
+            path: None,
+        }]);
+    }
+    let name = |f: Format| f.to_possible_value().map(|v| v.get_name().to_owned());
+    let stdout: Vec<String> = args
+        .format
+        .iter()
+        .filter(|s| s.path.is_none())
+        .filter_map(|s| name(s.format))
+        .collect();
+    if stdout.len() > 1 {
+        return Err(usage(format!(
+            "more than one --format writes to stdout ({}); give all but one a file: `--format {}=PATH`",
+            stdout.join(", "),
+            stdout[1]
+        )));
+    }
+    let mut files: Vec<&std::path::Path> = args
+        .format
+        .iter()
+        .filter_map(|s| s.path.as_deref())
+        .collect();
+    files.sort();
+    if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
+        return Err(usage(format!(
+            "two formats write to {}; give each its own file",
+            pair[0].display()
+        )));
+    }
+    Ok(args.format.clone())
+}
+
+/// Renders every requested format; files are written only now, after the scan.
+fn write_outputs(
+    outputs: &[FormatSpec],
+    reports: &[Report],
+    color: ColorChoice,
+) -> miette::Result<()> {
+    for spec in outputs {
+        let text = match spec.format {
+            Format::Human => {
+                report::human::render(reports, spec.path.is_none() && use_color(color))
+            }
+            Format::Json => report::json::render(reports),
+            Format::Sarif => report::sarif::render(reports),
+            Format::Junit => report::junit::render(reports),
+            Format::Github => report::github::render(reports),
+            Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
+            Format::Gitlab => report::gitlab::render(reports),
+            Format::Checkstyle => report::checkstyle::render(reports),
+        };
+        match &spec.path {
+            None => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            Some(path) => write_file(path, &text, false)?,
+        }
+        if spec.format == Format::Github {
+            // On GitHub Actions the step summary gets the Markdown report.
+            if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty())
+            {
+                let markdown = report::markdown::render(reports, github_blob_base().as_deref());
+                write_file(Path::new(&summary), &markdown, true)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str, append: bool) -> miette::Result<()> {
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)?;
+        file.write_all(text.as_bytes())
+    };
+    write().map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))
+}
+
+/// `https://github.com/OWNER/REPO/blob/SHA/` on GitHub Actions, so Markdown links resolve from
+/// a step summary or a PR comment.
+fn github_blob_base() -> Option<String> {
+    let var = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Some(format!(
+        "{}/{}/blob/{}/",
+        var("GITHUB_SERVER_URL")?,
+        var("GITHUB_REPOSITORY")?,
+        var("GITHUB_SHA")?
+    ))
 }
 
 fn use_color(choice: ColorChoice) -> bool {
@@ -110,6 +230,41 @@ fn explain(id: &str, extra: &[std::path::PathBuf]) -> miette::Result<()> {
     })?;
     print!("{}", golive::report::catalog::explain(rule));
     Ok(())
+}
+
+/// `--write-baseline`: records the findings and passes, whatever they are.
+fn write_baseline(file: &Path, report: &Report) -> miette::Result<bool> {
+    let baseline = golive::baseline::Baseline::from_report(report);
+    std::fs::write(file, baseline.to_json())
+        .map_err(|e| miette::miette!("cannot write baseline {}: {e}", file.display()))?;
+    eprintln!(
+        "golive: wrote {} finding{} to {}",
+        baseline.findings.len(),
+        if baseline.findings.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        file.display()
+    );
+    Ok(true)
+}
+
+fn init(args: &InitArgs) -> miette::Result<()> {
+    let path = golive::starter::write(&args.path, args.force)?;
+    eprintln!("golive: wrote {}", path.display());
+    Ok(())
+}
+
+fn completions(shell: clap_complete::Shell) {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "golive", &mut std::io::stdout());
+}
+
+fn man() -> miette::Result<()> {
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut std::io::stdout())
+        .map_err(|e| miette::miette!("cannot write the man page: {e}"))
 }
 
 /// Today's UTC date as `YYYY-MM-DD` (`GOLIVE_TODAY` overrides it, for reproducible runs).

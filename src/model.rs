@@ -108,6 +108,14 @@ impl Tree {
         self.nodes[id.0 as usize].loc = loc;
     }
 
+    /// Points every node at `loc`: for a tree parsed from a string embedded in another file,
+    /// where only the string's own location is known.
+    pub fn relocate_all(&mut self, loc: Option<Loc>) {
+        for node in &mut self.nodes {
+            node.loc = loc;
+        }
+    }
+
     /// Sets `key` in a map node, replacing an existing entry. No-op on non-maps.
     pub fn insert(&mut self, map: NodeId, key: &str, value: NodeId) {
         self.insert_at(map, key, None, value);

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::baseline::Baseline;
 use crate::cli::CheckArgs;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
@@ -34,6 +35,10 @@ pub struct Settings {
     pub ignores: Vec<ConfigIgnore>,
     /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
     pub today: String,
+    /// `--helm`: render each Helm chart with `helm template` and lint the output.
+    pub helm: bool,
+    /// Accepted findings (`--baseline`): only findings not in it are reported.
+    pub baseline: Option<Baseline>,
 }
 
 impl Settings {
@@ -47,6 +52,8 @@ impl Settings {
             disabled: Vec::new(),
             ignores: Vec::new(),
             today: "1970-01-01".to_owned(),
+            helm: false,
+            baseline: None,
         }
     }
 }
@@ -227,6 +234,8 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         disabled,
         ignores,
         today,
+        helm: args.helm,
+        baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
     })
 }
 

@@ -76,10 +76,15 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        // A byte-order mark is not a column: editors show the first character at column 1.
+        let column = self.text.get(start..offset).map_or(offset - start, |s| {
+            let s = if line == 0 {
+                s.trim_start_matches('\u{feff}')
+            } else {
+                s
+            };
+            s.chars().count()
+        });
         Position {
             line: line + 1,
             column: column + 1,

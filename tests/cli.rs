@@ -163,3 +163,70 @@ fn stdin_manifests_are_checked() {
         .any(|f| f["path"] == "-");
     assert!(on_stdin, "{report:#}");
 }
+
+#[test]
+fn several_formats_in_one_run_go_to_their_files() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let json_path = dir.path().join("out.json");
+    let sarif_path = dir.path().join("reports/out.sarif");
+    let output = golive()
+        .args(["check", "fixtures/repos/not-ready-service", "--format"])
+        .arg(format!("json={}", json_path.display()))
+        .arg("--format")
+        .arg(format!("sarif={}", sarif_path.display()))
+        .args(["--format", "human"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("golive fixtures/repos/not-ready-service\n"),
+        "{stdout}"
+    );
+    let read = |path: &std::path::Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(read(&json_path)["grade"], "F");
+    assert_eq!(read(&sarif_path)["version"], "2.1.0");
+}
+
+#[test]
+fn an_unwritable_output_file_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap_or_else(|e| panic!("{e}"));
+    let output = golive()
+        .args(["check", "fixtures/repos/ready-service", "--format"])
+        .arg(format!("json={}", file.join("out.json").display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write"));
+}
+
+#[test]
+fn github_format_appends_markdown_to_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap_or_else(|e| panic!("{e}"));
+    let output = golive()
+        .args([
+            "check",
+            "fixtures/repos/not-ready-service",
+            "--format",
+            "github",
+        ])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env_remove("GITHUB_SERVER_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("::error "));
+    let text = std::fs::read_to_string(&summary).unwrap_or_default();
+    assert!(text.starts_with("earlier step\n## golive: "), "{text}");
+    assert!(
+        text.contains("](fixtures/repos/not-ready-service/k8s/deployment.yaml#L16)"),
+        "{text}"
+    );
+}

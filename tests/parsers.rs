@@ -14,6 +14,7 @@ fn kind_of(dir: &str) -> Option<DocKind> {
         "source" => DocKind::Source,
         "dependencies" => DocKind::Dependencies,
         "yaml" => DocKind::Yaml,
+        "json" => DocKind::Json,
         _ => return None,
     })
 }
@@ -127,4 +128,22 @@ fn parser_fixtures() {
         "no parser fixtures found under {}",
         root.display()
     );
+}
+
+/// Anchors, aliases and `<<` merge keys resolve to exactly the tree of the same file written out
+/// by hand (Kubernetes' view: explicit keys win, the first merged map wins over later ones).
+#[test]
+fn anchors_and_merge_keys_equal_their_explicit_twin() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/parsers/yaml/anchors");
+    let tree_of = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        let parsed = golive::parse::parse(DocKind::Yaml, 0, name, &text);
+        assert!(parsed.errors.is_empty(), "{name}: {:?}", parsed.errors);
+        let doc = parsed
+            .documents
+            .first()
+            .unwrap_or_else(|| panic!("{name}: no document"));
+        doc.tree.to_json(doc.root)
+    };
+    assert_eq!(tree_of("with-anchors.yaml"), tree_of("explicit-twin.yaml"));
 }

@@ -39,6 +39,15 @@ fn hostile_repository_is_scored_safely() {
         b"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"evil\\e[31mred\\a\"}\nspec:\n  template:\n    spec:\n      containers:\n        - name: \"c\\e]0;title\\a\"\n          image: nginx:1.25\n",
     );
     write(root, "many.yaml", "---\na: 1\n".repeat(20_000).as_bytes());
+    write(root, "huge.yaml", &huge_single_line());
+    write(root, "svc/Dockerfile", b"FROM\nUSER app\n");
+    write(root, "k8s/unreadable.yaml", b"apiVersion: v1\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let path = root.join("k8s/unreadable.yaml");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).ok();
+    }
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink(
@@ -51,7 +60,38 @@ fn hostile_repository_is_scored_safely() {
         std::os::unix::fs::symlink(outside.path(), root.join("dir-out")).ok();
     }
     let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let started = std::time::Instant::now();
     let result = check(Input::Dir(root), "hostile", &Settings::defaults(rules));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "hostile scan took {:?}",
+        started.elapsed()
+    );
+    let artifact = |path: &str| result.artifacts.iter().find(|a| a.path == path);
+    assert_eq!(
+        artifact("huge.yaml").map(|a| a.status),
+        Some("skipped"),
+        "a 30 MB file is over the default size cap"
+    );
+    assert_eq!(artifact("many.yaml").map(|a| a.documents), Some(20_000));
+    // Root reads any file, so an unreadable file can only be checked when not running as root.
+    let readable = std::fs::read(root.join("k8s/unreadable.yaml")).is_ok();
+    assert_eq!(
+        result
+            .errors
+            .iter()
+            .any(|e| e.path == "k8s/unreadable.yaml"),
+        !readable,
+        "an unreadable file is a per-file error"
+    );
+    assert!(
+        result
+            .errors
+            .iter()
+            .any(|e| e.path == "svc/Dockerfile" && e.line == Some(1)),
+        "FROM without an image is a located error: {:?}",
+        result.errors
+    );
 
     let error_paths: Vec<&str> = result.errors.iter().map(|e| e.path.as_str()).collect();
     for path in [
@@ -104,4 +144,31 @@ fn billion_laughs() -> String {
         ));
     }
     text
+}
+
+/// A 30 MB YAML file whose only value is one line long.
+fn huge_single_line() -> Vec<u8> {
+    let mut text = b"value: ".to_vec();
+    text.resize(30 * 1024 * 1024, b'x');
+    text.push(b'\n');
+    text
+}
+
+#[test]
+fn a_30_mb_single_line_value_parses_when_the_cap_allows_it() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), "huge.yaml", &huge_single_line());
+    let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut settings = Settings::defaults(rules);
+    settings.max_file_size = 64 * 1024 * 1024;
+    let started = std::time::Instant::now();
+    let result = check(Input::Dir(dir.path()), "huge", &settings);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let huge = result.artifacts.iter().find(|a| a.path == "huge.yaml");
+    assert_eq!(huge.map(|a| (a.status, a.documents)), Some(("parsed", 1)));
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
 }

@@ -195,6 +195,33 @@ pub enum Condition {
     AtMost(Path, f64),
     TextMatches(Path, Regex),
     In(Path, Path),
+    /// A part already decided for this scan (see `condition::specialise`); never written by
+    /// rule authors.
+    Known(bool, Option<crate::source::Loc>),
+}
+
+impl Condition {
+    /// Whether every path in the condition starts at `$repo`, so its value is the same for
+    /// every item of a rule.
+    pub fn reads_only_repo(&self) -> bool {
+        use super::path::Origin;
+        let repo = |p: &Path| p.origin == Origin::Repo;
+        match self {
+            Condition::All(items) | Condition::Any(items) => {
+                items.iter().all(Condition::reads_only_repo)
+            }
+            Condition::Not(inner) => inner.reads_only_repo(),
+            Condition::Exists(p) | Condition::Absent(p) => repo(p),
+            Condition::Equals(p, _)
+            | Condition::OneOf(p, _)
+            | Condition::Matches(p, _)
+            | Condition::AtLeast(p, _)
+            | Condition::AtMost(p, _)
+            | Condition::TextMatches(p, _) => repo(p),
+            Condition::In(p, among) => repo(p) && repo(among),
+            Condition::Known(..) => true,
+        }
+    }
 }
 
 /// A message with `{path}` placeholders.

@@ -43,8 +43,32 @@ impl Outcome {
     }
 }
 
+/// Decides once every part of `condition` that reads only `$repo`, so evaluating the result per
+/// item costs only what depends on the item (a monorepo's `$repo.files` is read once, not once
+/// per workload).
+pub fn specialise(condition: &Condition, repo: Context<'_>) -> Condition {
+    if condition.reads_only_repo() {
+        let outcome = eval(condition, repo);
+        return Condition::Known(outcome.ok, outcome.witness);
+    }
+    match condition {
+        Condition::All(items) => {
+            Condition::All(items.iter().map(|c| specialise(c, repo)).collect())
+        }
+        Condition::Any(items) => {
+            Condition::Any(items.iter().map(|c| specialise(c, repo)).collect())
+        }
+        Condition::Not(inner) => Condition::Not(Box::new(specialise(inner, repo))),
+        other => other.clone(),
+    }
+}
+
 pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
     match condition {
+        Condition::Known(ok, witness) => Outcome {
+            ok: *ok,
+            witness: *witness,
+        },
         Condition::All(items) => {
             // When every part holds, the last located part is the most specific evidence, so
             // `not: {all: [...]}` findings point at it.

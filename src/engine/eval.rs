@@ -122,11 +122,13 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
         let finding = finding(rule, scan, repo_cx, None);
         return (failed(1, 1), vec![finding]);
     }
+    let specialised = condition::specialise(&rule.check, repo_cx);
+    let check = |cx: Context<'_>| condition::eval(&specialised, cx);
     match rule.scope {
         Scope::Each => {
             let mut findings = Vec::new();
             for cx in &items {
-                let outcome = condition::eval(&rule.check, *cx);
+                let outcome = check(*cx);
                 if !outcome.ok {
                     let loc = locate(rule, *cx, outcome);
                     findings.push(finding(rule, scan, *cx, loc));
@@ -135,19 +137,17 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
             (failed(items.len(), findings.len()), findings)
         }
         Scope::Repo => {
-            let outcomes: Vec<Outcome> = items
-                .iter()
-                .map(|cx| condition::eval(&rule.check, *cx))
-                .collect();
-            if outcomes.iter().any(|o| o.ok) {
+            let mut outcomes = items.iter().map(|cx| check(*cx));
+            let Some(first) = outcomes.next() else {
+                return (failed(1, 0), Vec::new());
+            };
+            if first.ok || outcomes.any(|o| o.ok) {
                 return (failed(1, 0), Vec::new());
             }
-            // One document examined: point into it; several: the repo as a whole falls short.
-            let single_doc = items.iter().all(|cx| std::ptr::eq(cx.doc, items[0].doc));
-            let (cx, loc) = if single_doc && items.len() == 1 {
-                (items[0], locate(rule, items[0], outcomes[0]))
-            } else {
-                (repo_cx, None)
+            // One item examined: point into it; several: the repo as a whole falls short.
+            let (cx, loc) = match items.as_slice() {
+                [only] => (*only, locate(rule, *only, first)),
+                _ => (repo_cx, None),
             };
             (failed(1, 1), vec![finding(rule, scan, cx, loc)])
         }
@@ -225,12 +225,15 @@ fn object_name_loc(doc: &Document) -> Option<Loc> {
 
 fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> Finding {
     let repo_level = std::ptr::eq(cx.doc, scan.repo);
+    // A repo fact item written somewhere (a suppression comment) keeps that place; the repo as
+    // a whole has none.
+    let whole_repo = repo_level && cx.item == cx.doc.root;
     Finding {
         rule: rule.id.clone(),
         category: rule.category,
         severity: rule.severity,
         message: render_message(rule, scan, cx),
-        loc: if repo_level { None } else { loc },
+        loc: if whole_repo { None } else { loc },
         object: if repo_level {
             None
         } else {

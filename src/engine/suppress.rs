@@ -5,6 +5,10 @@
 //! - `# golive-ignore-file: rule-a -- reason` anywhere in a file, for the whole file;
 //! - annotation `golive.dev/ignore: "rule-a,rule-b"` (+ `golive.dev/ignore-reason`) on a
 //!   Kubernetes object or its pod template.
+//!
+//! Every suppression written in the repo (and every `[[ignore]]` entry) is also exposed to rules
+//! as `facts.suppressions[*]` on the repo document, so "a suppression gives a reason" is an
+//! ordinary data rule (`suppression-has-reason`) pointing at the comment or annotation.
 
 use std::collections::HashMap;
 
@@ -23,10 +27,27 @@ pub struct Directive {
     pub reason: Option<String>,
 }
 
+/// The rule that asks suppressions for a reason.
+pub const REASON_RULE: &str = "suppression-has-reason";
+
 impl Directive {
     fn covers(&self, rule: &str) -> bool {
-        self.rules.iter().any(|r| r == rule || r == "all")
+        // `all` never covers the reason rule: a bare `golive-ignore: all` would hide its own warning.
+        self.rules
+            .iter()
+            .any(|r| r == rule || (r == "all" && rule != REASON_RULE))
     }
+}
+
+/// One suppression as rules see it in `facts.suppressions[*]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Written {
+    /// Where it is written; `None` for a golive.toml entry outside the scanned files.
+    pub loc: Option<Loc>,
+    /// The rule ids it names, comma-separated as written.
+    pub rules: String,
+    pub how: &'static str,
+    pub reason: Option<String>,
 }
 
 /// Why a finding was not reported.
@@ -96,6 +117,83 @@ impl Index {
         self.by_file
             .iter()
             .flat_map(|(file, list)| list.iter().map(move |d| (*file, d)))
+    }
+}
+
+/// Every inline directive and `golive.dev/ignore` annotation in the scanned files.
+pub fn written(index: &Index, files: &[SourceFile], documents: &[Document]) -> Vec<Written> {
+    let mut out: Vec<Written> = index
+        .directives()
+        .filter_map(|(file, d)| {
+            let source = files.get(file as usize)?;
+            let start = source.line_start(d.line)?;
+            let text = source.line_text(d.line)?;
+            let from = text.find("golive-ignore").unwrap_or(0);
+            Some(Written {
+                loc: Some(Loc::new(file, start + from, start + text.len())),
+                rules: d.rules.join(","),
+                how: if d.whole_file {
+                    "file comment"
+                } else {
+                    "inline comment"
+                },
+                reason: d.reason.clone(),
+            })
+        })
+        .collect();
+    out.extend(documents.iter().flat_map(annotations));
+    out.sort();
+    // A bare Pod's `pod.annotations` is its `metadata.annotations`: count it once.
+    out.dedup_by(|a, b| a.loc.is_some() && a.loc == b.loc);
+    out
+}
+
+fn annotations(doc: &Document) -> Vec<Written> {
+    let tree = &doc.tree;
+    ["metadata.annotations", "pod.annotations"]
+        .into_iter()
+        .filter_map(|path| tree.lookup(doc.root, path))
+        .filter_map(|annotations| {
+            let ignore = tree.get(annotations, "golive.dev/ignore")?;
+            let reason = tree
+                .get(annotations, "golive.dev/ignore-reason")
+                .and_then(|r| tree.as_str(r))
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty());
+            Some(Written {
+                loc: tree.loc(ignore),
+                rules: tree.as_str(ignore)?.trim().to_owned(),
+                how: "annotation",
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Adds `facts.suppressions[*]` (`rules`, `how`, `reason`) to the repo document; each item is
+/// located where the suppression is written.
+pub fn add_facts(repo: &mut Document, written: &[Written]) {
+    let tree = &mut repo.tree;
+    let list = tree.seq(None);
+    for w in written {
+        let item = tree.map(w.loc);
+        let rules = tree.str(w.rules.as_str(), w.loc);
+        tree.insert(item, "rules", rules);
+        let how = tree.str(w.how, None);
+        tree.insert(item, "how", how);
+        if let Some(reason) = &w.reason {
+            let reason = tree.str(reason.as_str(), None);
+            tree.insert(item, "reason", reason);
+        }
+        tree.push(list, item);
+    }
+    match tree.get(repo.root, "facts") {
+        Some(facts) => tree.insert(facts, "suppressions", list),
+        None => {
+            let facts = tree.map(None);
+            tree.insert(facts, "suppressions", list);
+            tree.insert(repo.root, "facts", facts);
+        }
     }
 }
 

@@ -153,7 +153,7 @@ pub fn parse(file: FileId, path: &str, text: &str) -> Parsed {
     }
     tree.insert(root, "dependencies", deps);
     Parsed {
-        warnings: Vec::new(),
+        duplicate_keys: Vec::new(),
         documents: vec![Document::new(DocKind::Dependencies, file, tree, root)],
         errors: found.errors,
     }

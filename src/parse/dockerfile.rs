@@ -52,7 +52,7 @@ pub fn parse(file: FileId, text: &str) -> Parsed {
                 .unwrap_or_default();
             let document = builder.document(&dockerfile);
             Parsed {
-                warnings: Vec::new(),
+                duplicate_keys: Vec::new(),
                 documents: vec![document],
                 errors: Vec::new(),
             }

@@ -1,10 +1,14 @@
 //! YAML and JSON files → documents routed one by one: Kubernetes object, compose file,
 //! Prometheus rules, Grafana dashboard, or plain YAML/JSON.
+//!
+//! PrometheusRule and GrafanaDashboard objects yield two documents: the object (for
+//! `kubernetes` rules) and its rules or dashboard (for `prometheus` / `grafana` rules).
 
+use super::Parsed;
 use super::kubernetes;
+use super::kustomize;
 use super::yaml::{self, YamlDoc};
-use super::{ParseError, Parsed};
-use crate::model::{DocKind, Document, NodeId, Tree, Value};
+use crate::model::{DocKind, Document, Entry, NodeId, Tree, Value};
 use crate::source::FileId;
 
 pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
@@ -12,20 +16,25 @@ pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
     let mut parsed = Parsed {
         documents: Vec::new(),
         errors: loaded.errors,
-        warnings: loaded
-            .duplicate_keys
-            .into_iter()
-            .map(|(key, span)| {
-                ParseError::new(
-                    format!("duplicate key `{key}`: the later value wins"),
-                    Some(span),
-                )
-            })
-            .collect(),
+        duplicate_keys: loaded.duplicate_keys,
     };
     let fallback = if json { DocKind::Json } else { DocKind::Yaml };
-    for doc in loaded.documents {
-        route(file, path, doc, fallback, &mut parsed.documents);
+    // A kustomization carries `apiVersion`/`kind` (and sometimes `metadata`) but is build input,
+    // never an object applied to a cluster.
+    let kustomization = kustomize::is_kustomization(path);
+    // An empty document (`---` followed by nothing, common in rendered charts) says nothing.
+    let documents = loaded
+        .documents
+        .into_iter()
+        .filter(|d| !matches!(d.tree.value(d.root), Value::Null));
+    for doc in documents {
+        if kustomization {
+            let mut document = Document::new(fallback, file, doc.tree, doc.root);
+            document.index = doc.index;
+            parsed.documents.push(document);
+        } else {
+            route(file, path, doc, fallback, &mut parsed.documents);
+        }
     }
     parsed
 }
@@ -60,6 +69,9 @@ fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Ve
             derive_alerts(&mut rules.tree, spec);
             out.push(rules);
         }
+        if kubernetes::kind(&tree, root) == "GrafanaDashboard" {
+            out.extend(dashboard_of_object(file, index, &tree, root));
+        }
         out.push(kubernetes_doc(file, index, tree, root));
         return;
     }
@@ -78,6 +90,31 @@ fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Ve
     let mut document = Document::new(kind, file, tree, root);
     document.index = index;
     out.push(document);
+}
+
+/// A GrafanaDashboard object's `spec.json` (a string holding the dashboard) as a grafana
+/// document. Locations inside the string are not tracked: every value points at `json:`.
+fn dashboard_of_object(file: FileId, index: usize, tree: &Tree, root: NodeId) -> Option<Document> {
+    let json = tree.lookup(root, "spec.json")?;
+    let text = tree.as_str(json)?;
+    let mut loaded = yaml::load(file, text);
+    if !loaded.errors.is_empty() || loaded.documents.is_empty() {
+        return None;
+    }
+    let YamlDoc {
+        tree: mut dashboard,
+        root: dashboard_root,
+        ..
+    } = loaded.documents.swap_remove(0);
+    if !matches!(dashboard.value(dashboard_root), Value::Map(_)) {
+        return None;
+    }
+    dashboard.relocate_all(tree.loc(json));
+    derive_queries(&mut dashboard, dashboard_root);
+    let mut document = Document::new(DocKind::Grafana, file, dashboard, dashboard_root);
+    document.index = index;
+    document.label = Some(kubernetes::label(tree, root));
+    Some(document)
 }
 
 fn kubernetes_doc(file: FileId, index: usize, mut tree: Tree, root: NodeId) -> Document {
@@ -108,7 +145,8 @@ fn is_compose(path: &str, tree: &Tree, root: NodeId) -> bool {
     matches!(tree.value(services), Value::Map(_)) && (named || looks)
 }
 
-/// Adds `service_list[*]`: each service with its `name`, so rules can look at them one by one.
+/// Adds `service_list[*]`: each service with its `name`, so rules can look at them one by one;
+/// `environment` is always a map there (name → value), whichever form the file used.
 fn derive_compose(tree: &mut Tree, root: NodeId) {
     let Some(services) = tree.get(root, "services") else {
         return;
@@ -121,9 +159,41 @@ fn derive_compose(tree: &mut Tree, root: NodeId) {
         for field in tree.entries(entry.value).to_vec() {
             tree.insert_at(service, &field.key, field.key_loc, field.value);
         }
+        if let Some(env) = tree.get(entry.value, "environment") {
+            let map = environment_map(tree, env);
+            tree.insert(service, "environment", map);
+        }
         tree.push(list, service);
     }
     tree.insert(root, "service_list", list);
+}
+
+/// `environment: [KEY=value, KEY]` → `{KEY: value, KEY: null}` (a bare name takes its value
+/// from the shell running compose); each entry points at its list item. Maps stay as written.
+fn environment_map(tree: &mut Tree, env: NodeId) -> NodeId {
+    if !matches!(tree.value(env), Value::Seq(_)) {
+        return env;
+    }
+    let map = tree.map(tree.loc(env));
+    for item in tree.items(env).to_vec() {
+        let loc = tree.loc(item);
+        let Some(text) = tree.scalar_text(item).map(|t| t.into_owned()) else {
+            continue;
+        };
+        let (name, value) = match text.split_once('=') {
+            Some((name, value)) => (name.to_owned(), tree.str(value, loc)),
+            None => (text, tree.null(loc)),
+        };
+        if let Some(entries) = tree.entries_mut(map) {
+            entries.retain(|e| *e.key != *name);
+            entries.push(Entry {
+                key: name.into(),
+                key_loc: loc,
+                value,
+            });
+        }
+    }
+    map
 }
 
 fn is_prometheus_rules(tree: &Tree, root: NodeId) -> bool {
@@ -174,13 +244,14 @@ fn derive_queries(tree: &mut Tree, root: NodeId) {
         tree.insert(root, "title", title);
     }
     let queries = tree.seq(None);
+    // A stack of panels still to visit, last first, so queries come out in document order.
     let mut panels: Vec<NodeId> = tree
         .get(dashboard, "panels")
-        .map(|p| tree.items(p).to_vec())
+        .map(|p| tree.items(p).iter().rev().copied().collect())
         .unwrap_or_default();
     while let Some(panel) = panels.pop() {
         if let Some(nested) = tree.get(panel, "panels") {
-            panels.extend(tree.items(nested).iter().copied());
+            panels.extend(tree.items(nested).iter().rev().copied());
         }
         let targets = tree
             .get(panel, "targets")

@@ -20,7 +20,7 @@ pub fn parse(kind: DocKind, file: FileId, text: &str) -> Parsed {
     let mut tree = Tree::new();
     let root = walk.build(&mut tree, file, text.len());
     Parsed {
-        warnings: Vec::new(),
+        duplicate_keys: Vec::new(),
         documents: vec![Document::new(kind, file, tree, root)],
         errors: Vec::new(),
     }

@@ -4,6 +4,7 @@
 pub mod dependencies;
 pub mod dockerfile;
 pub mod kubernetes;
+pub mod kustomize;
 pub mod manifest;
 pub mod markdown;
 pub mod source;
@@ -17,8 +18,9 @@ use crate::source::{FileId, Span};
 pub struct Parsed {
     pub documents: Vec<Document>,
     pub errors: Vec<ParseError>,
-    /// Problems that do not stop reading (a duplicate YAML key).
-    pub warnings: Vec<ParseError>,
+    /// Keys given twice in one YAML/JSON mapping (the later value wins): not an error, but
+    /// exposed to rules as `facts.duplicate_keys` on the repo document.
+    pub duplicate_keys: Vec<(String, Span)>,
 }
 
 /// A problem reading one file; the rest of the scan goes on.

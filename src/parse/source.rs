@@ -23,7 +23,7 @@ pub fn parse(file: FileId, path: &str, text: &str) -> Parsed {
     let test = tree.bool(is_test_path(path), None);
     tree.insert(root, "test", test);
     Parsed {
-        warnings: Vec::new(),
+        duplicate_keys: Vec::new(),
         documents: vec![Document::new(DocKind::Source, file, tree, root)],
         errors: Vec::new(),
     }

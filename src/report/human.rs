@@ -168,6 +168,13 @@ fn summary(out: &mut String, report: &Report) {
         let _ = write!(out, ", {skipped} skipped");
     }
     out.push('\n');
+    for expired in &report.expired_ignores {
+        let _ = writeln!(
+            out,
+            "golive.toml: the [[ignore]] of {} expired on {}; it no longer suppresses",
+            expired.rule, expired.until
+        );
+    }
     // One line per reason: a chart with forty templates should not bury the findings.
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for artifact in report.artifacts.iter().filter(|a| a.status == "skipped") {

@@ -2,8 +2,15 @@
 //! only input of every output format.
 
 pub mod catalog;
+pub mod checkstyle;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+mod xml;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,6 +18,7 @@ use std::sync::Arc;
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
 use crate::score::{CategoryScore, Gate};
+use crate::source::escape_controls;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -41,6 +49,9 @@ pub struct Report {
     pub rules: Vec<RuleResult>,
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
+    /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expired_ignores: Vec<ExpiredIgnore>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
@@ -56,6 +67,13 @@ pub struct RuleResult {
     pub status: Status,
     pub checked: usize,
     pub failed: usize,
+    /// The rule's docs, for formats that describe rules (SARIF); not part of the JSON contract.
+    #[serde(skip)]
+    pub title: String,
+    #[serde(skip)]
+    pub summary: String,
+    #[serde(skip)]
+    pub remediation: String,
 }
 
 /// A location in a scanned file; lines and columns are 1-based, columns count characters.
@@ -97,8 +115,18 @@ pub struct Suppressed {
     pub line: Option<usize>,
     pub object: Option<String>,
     pub reason: Option<String>,
-    /// `inline comment`, `file comment`, `annotation` or `config`.
+    /// `inline comment`, `file comment`, `annotation`, `config` or `baseline`.
     pub how: &'static str,
+    /// What the finding said, for formats that list suppressed results (SARIF).
+    #[serde(skip)]
+    pub message: String,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ExpiredIgnore {
+    pub rule: String,
+    /// `YYYY-MM-DD`.
+    pub until: String,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -127,11 +155,145 @@ pub struct FleetReport {
     pub reports: Vec<Report>,
 }
 
+/// Text from a scanned file made safe for a machine-read format: CRLF line ends become LF, and
+/// every other control character a visible `\u{..}` (see `escape_controls`).
+pub fn clean(text: &str) -> String {
+    escape_controls(&text.replace("\r\n", "\n")).into_owned()
+}
+
+/// Where the docs of a rule live online; SARIF `helpUri` points there.
+pub fn rule_doc_url(id: &str) -> String {
+    format!("https://github.com/golive-dev/golive/blob/main/docs/rules.md#{id}")
+}
+
 impl Report {
+    /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
+    pub fn rule(&self, id: &str) -> Option<(usize, &RuleResult)> {
+        self.rules.iter().enumerate().find(|(_, r)| r.id == id)
+    }
+
+    /// A scanned path as CI tools want it: relative to the directory golive ran in, where code
+    /// scanning, annotations and code-quality widgets resolve paths. A relative PATH argument
+    /// is kept as a prefix (`services/cart` + `k8s/app.yaml`); an absolute one is dropped so no
+    /// absolute path leaks into a report, and paths stay relative to the scanned root.
+    pub fn ci_path(&self, path: &str) -> String {
+        match self.ci_root() {
+            Some(root) => format!("{root}/{path}"),
+            None => path.to_owned(),
+        }
+    }
+
+    /// Where findings about the whole repository (`path: null`) are located in formats that
+    /// require a file: the scanned root itself (`.` or the relative PATH).
+    pub fn ci_repo_path(&self) -> String {
+        self.ci_root().unwrap_or_else(|| ".".to_owned())
+    }
+
+    fn ci_root(&self) -> Option<String> {
+        let target = self.target.replace('\\', "/");
+        let mut root = target.trim_end_matches('/');
+        while let Some(rest) = root.strip_prefix("./") {
+            root = rest.trim_start_matches('/');
+        }
+        let relative = !(root.is_empty()
+            || root == "."
+            || root == "-"
+            || target.starts_with('/')
+            || std::path::Path::new(&self.target).is_absolute());
+        relative.then(|| clean(root))
+    }
+
+    /// One stable fingerprint per finding, in the order of `findings` (see [`Fingerprints`]).
+    pub fn fingerprints(&self) -> Vec<String> {
+        let mut fingerprints = Fingerprints::default();
+        self.findings
+            .iter()
+            .map(|f| {
+                fingerprints.next(
+                    self,
+                    &f.rule,
+                    f.path.as_deref(),
+                    f.object.as_deref(),
+                    &f.message,
+                )
+            })
+            .collect()
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+}
+
+/// Stable finding fingerprints: a hash of rule, path, object and message — never the line, so a
+/// finding keeps its identity (and its triage state in GitHub or GitLab) when code above it
+/// moves. Identical findings in one file are told apart by their order of occurrence.
+#[derive(Default)]
+pub struct Fingerprints {
+    seen: BTreeMap<String, usize>,
+}
+
+impl Fingerprints {
+    pub fn next(
+        &mut self,
+        report: &Report,
+        rule: &str,
+        path: Option<&str>,
+        object: Option<&str>,
+        message: &str,
+    ) -> String {
+        let path = path.map(|p| report.ci_path(p)).unwrap_or_default();
+        let key = format!("{rule}\0{path}\0{}\0{message}", object.unwrap_or_default());
+        let n = self.seen.entry(key.clone()).or_default();
+        *n += 1;
+        format!("{:032x}", fnv1a_128(format!("{key}\0{n}").as_bytes()))
+    }
+}
+
+/// Percent-encodes a relative path into a URI reference (SARIF `uri`, Markdown link targets):
+/// everything but unreserved characters and `/` is encoded, so spaces, `|`, `%`, `:` and
+/// non-ASCII names stay unambiguous.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a, 128 bits: stable across platforms and releases (unlike `std`'s hasher), which is what
+/// a fingerprint stored by GitHub or GitLab between runs needs.
+fn fnv1a_128(bytes: &[u8]) -> u128 {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    bytes.iter().fold(OFFSET, |hash, b| {
+        (hash ^ u128::from(*b)).wrapping_mul(PRIME)
+    })
+}
+
+/// Severity → the three levels most CI tools know (SARIF, GitHub annotations, Checkstyle).
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium | Severity::Low => "warning",
+        Severity::Info => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_matches_the_published_test_vector() {
+        assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
+        assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
     }
 }

@@ -1,0 +1,243 @@
+//! `--format markdown`: the report as a pull-request comment or GitHub step summary — verdict,
+//! a per-category table, findings grouped by category with links to their lines.
+//!
+//! Text from scanned files is escaped so it renders as text: Markdown punctuation and HTML are
+//! neutralised, table cells escape `|`, newlines become spaces. Rule messages mark code with
+//! backticks; those code spans are kept when the backticks pair up (their content is literal
+//! in Markdown, so it cannot inject markup), else every backtick is escaped too. Links are
+//! relative to the directory golive ran in unless `link_base` is given (`main.rs` passes the
+//! commit's blob URL on GitHub Actions, where relative links in a summary would not resolve).
+
+use std::fmt::Write;
+
+use super::{Finding, Report, clean, uri_path};
+use crate::engine::{Category, Severity};
+
+pub fn render(reports: &[Report], link_base: Option<&str>) -> String {
+    let mut out = String::new();
+    if reports.len() > 1 {
+        fleet_table(&mut out, reports);
+    }
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 || reports.len() > 1 {
+            out.push('\n');
+        }
+        render_one(&mut out, report, link_base.unwrap_or(""));
+    }
+    out
+}
+
+fn verdict(report: &Report) -> &'static str {
+    if report.gate.passed {
+        "✅ passed"
+    } else {
+        "❌ failed"
+    }
+}
+
+fn fleet_table(out: &mut String, reports: &[Report]) {
+    out.push_str("## golive: fleet\n\n| service | score | grade | gate | findings |\n");
+    out.push_str("|---|---:|:---:|---|---:|\n");
+    for report in reports {
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {} | {} | {} |",
+            cell(&report.target),
+            report.score,
+            report.grade,
+            verdict(report),
+            report.findings.len()
+        );
+    }
+}
+
+fn render_one(out: &mut String, report: &Report, link_base: &str) {
+    let _ = writeln!(
+        out,
+        "## golive: {} — score {:.1}/100, grade {}, gate {}\n",
+        text(&report.target),
+        report.score,
+        report.grade,
+        verdict(report)
+    );
+    for reason in &report.gate.reasons {
+        let _ = writeln!(out, "- {}", text(reason));
+    }
+    if !report.gate.reasons.is_empty() {
+        out.push('\n');
+    }
+    category_table(out, report);
+    findings(out, report, link_base);
+    suppressed(out, report, link_base);
+    errors(out, report, link_base);
+}
+
+fn category_table(out: &mut String, report: &Report) {
+    out.push_str("| category | score | rules passed | findings |\n|---|---:|---:|---:|\n");
+    for category in &report.categories {
+        let (score, passed) = match category.score {
+            Some(score) => (
+                format!("{score:.1}"),
+                format!(
+                    "{}/{}",
+                    category.checked - category.failed,
+                    category.checked
+                ),
+            ),
+            None => ("–".to_owned(), "not applicable".to_owned()),
+        };
+        let count = report
+            .findings
+            .iter()
+            .filter(|f| f.category == category.id)
+            .count();
+        let _ = writeln!(
+            out,
+            "| {} | {score} | {passed} | {count} |",
+            category.id.as_str()
+        );
+    }
+}
+
+fn findings(out: &mut String, report: &Report, link_base: &str) {
+    let counts: Vec<String> = Severity::ALL
+        .into_iter()
+        .map(|s| (s, report.count(s)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
+    let _ = write!(out, "\n### Findings ({}", report.findings.len());
+    if !counts.is_empty() {
+        let _ = write!(out, ": {}", counts.join(", "));
+    }
+    out.push_str(")\n");
+    for category in Category::ALL {
+        let mut in_category: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.category == category)
+            .collect();
+        // Most severe first: a reviewer reads the top of the list.
+        in_category.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        if in_category.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n#### {} ({})\n",
+            category.as_str(),
+            in_category.len()
+        );
+        for finding in in_category {
+            let place = match (&finding.path, finding.line) {
+                (Some(path), line) => link(report, path, line, link_base),
+                (None, _) => "repository".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "- **{}** `{}` {} — {place}",
+                finding.severity,
+                finding.rule,
+                text(&finding.message)
+            );
+        }
+    }
+}
+
+fn suppressed(out: &mut String, report: &Report, link_base: &str) {
+    if report.suppressed.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n<details><summary>{} suppressed</summary>\n",
+        report.suppressed.len()
+    );
+    for s in &report.suppressed {
+        let place = match &s.path {
+            Some(path) => link(report, path, s.line, link_base),
+            None => "repository".to_owned(),
+        };
+        let reason = s
+            .reason
+            .as_deref()
+            .map_or("no reason given".to_owned(), text);
+        let _ = writeln!(out, "- `{}` {place}: {reason} ({})", s.rule, s.how);
+    }
+    out.push_str("\n</details>\n");
+}
+
+fn errors(out: &mut String, report: &Report, link_base: &str) {
+    if report.errors.is_empty() {
+        return;
+    }
+    out.push_str("\n### Files golive could not read\n\n");
+    for error in &report.errors {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            link(report, &error.path, error.line, link_base),
+            text(&error.message)
+        );
+    }
+}
+
+/// `[path:line](path#Lline)`, the link target percent-encoded so no path can break out of it.
+fn link(report: &Report, path: &str, line: Option<usize>, link_base: &str) -> String {
+    let path = report.ci_path(path);
+    match line {
+        Some(line) => format!(
+            "[{}]({link_base}{}#L{line})",
+            text(&format!("{path}:{line}")),
+            uri_path(&path)
+        ),
+        None => format!("[{}]({link_base}{})", text(&path), uri_path(&path)),
+    }
+}
+
+/// Text for a table cell: `|` is escaped even inside code spans, since GFM splits cells first.
+fn cell(raw: &str) -> String {
+    inline(raw, true)
+}
+
+/// Inline text: control characters made visible, newlines flattened, Markdown and HTML
+/// neutralised; paired backticks stay code spans.
+pub fn text(raw: &str) -> String {
+    inline(raw, false)
+}
+
+fn inline(raw: &str, table: bool) -> String {
+    let flat = clean(raw).replace('\n', " ");
+    let keep_code = flat.matches('`').count().is_multiple_of(2);
+    let mut out = String::with_capacity(flat.len());
+    for (i, part) in flat.split('`').enumerate() {
+        if keep_code && i % 2 == 1 {
+            if !part.is_empty() {
+                out.push('`');
+                if table {
+                    out.push_str(&part.replace('|', "\\|"));
+                } else {
+                    out.push_str(part);
+                }
+                out.push('`');
+            }
+            continue;
+        }
+        if !keep_code && i > 0 {
+            out.push_str("\\`");
+        }
+        for c in part.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '\\' | '*' | '_' | '[' | ']' | '#' | '|' | '~' | '!' | '$' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
