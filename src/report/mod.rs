@@ -245,7 +245,9 @@ impl Fingerprints {
         object: Option<&str>,
         message: &str,
     ) -> String {
-        let path = path.map(|p| report.ci_path(p)).unwrap_or_default();
+        // A repo-level finding is identified by the repository it is about, so two services of
+        // one fleet run that both lack a README get two fingerprints.
+        let path = path.map_or_else(|| report.ci_repo_path(), |p| report.ci_path(p));
         let key = format!("{rule}\0{path}\0{}\0{message}", object.unwrap_or_default());
         let n = self.seen.entry(key.clone()).or_default();
         *n += 1;
