@@ -543,11 +543,14 @@ fn build_report(
             })
         })
         .collect();
+    // Files are sorted by path, so the file of a location is found by binary search.
     let sources: BTreeMap<String, Arc<str>> = findings
         .iter()
         .filter_map(|f| f.location.as_ref())
-        .filter_map(|l| files.iter().find(|f| f.path == l.path))
-        .map(|f| (f.path.clone(), f.text.clone()))
+        .filter_map(|l| {
+            let at = files.binary_search_by(|f| f.path.as_str().cmp(&l.path)).ok()?;
+            Some((l.path.clone(), files[at].text.clone()))
+        })
         .collect();
     Report {
         schema_version: report::SCHEMA_VERSION,
