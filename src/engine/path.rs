@@ -45,6 +45,17 @@ impl Path {
 
     /// Every node the path reaches from `from`, in document order.
     pub fn resolve(&self, tree: &Tree, from: NodeId) -> Vec<NodeId> {
+        // Most paths name one value (`spec.replicas`): follow them without the per-segment lists.
+        if !self.segments.contains(&Segment::All) {
+            let mut node = from;
+            for segment in &self.segments {
+                match step_one(tree, node, segment) {
+                    Some(found) => node = found,
+                    None => return Vec::new(),
+                }
+            }
+            return vec![node];
+        }
         let mut current = vec![from];
         for segment in &self.segments {
             let mut next = Vec::new();
@@ -54,6 +65,18 @@ impl Path {
             current = next;
         }
         current
+    }
+}
+
+/// One step along a key or an index (never `[*]`).
+fn step_one(tree: &Tree, node: NodeId, segment: &Segment) -> Option<NodeId> {
+    match (segment, tree.value(node)) {
+        (Segment::Key(key), Value::Map(_)) => tree.get(node, key),
+        (Segment::Index(i), Value::Seq(items)) => {
+            let index = if *i < 0 { items.len() as i64 + i } else { *i };
+            usize::try_from(index).ok().and_then(|i| items.get(i)).copied()
+        }
+        _ => None,
     }
 }
 
