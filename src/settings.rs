@@ -262,14 +262,17 @@ fn globset(globs: &[String]) -> Result<Option<GlobSet>, globset::Error> {
 /// Built-in rules plus every `*.yaml` rule file under the given paths. All broken rule files
 /// are reported together; a user rule with a built-in's id replaces the built-in.
 pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
+    use rayon::prelude::*;
+    // Built-ins are read in parallel (order kept); their regexes are built on first use.
+    let compiled: Vec<_> = builtin::files()
+        .par_iter()
+        .filter(|(path, _)| !path.ends_with("README.yaml"))
+        .map(|(path, text)| compile::compile_builtin(path, text, Some(stem(path))))
+        .collect();
     let mut rules = Vec::new();
     let mut errors = Vec::new();
-    for (path, text) in builtin::files() {
-        if path.ends_with("README.yaml") {
-            continue;
-        }
-        let stem = stem(path);
-        match compile::compile(path, text, Some(stem)) {
+    for result in compiled {
+        match result {
             Ok(rule) => rules.push(rule),
             Err(error) => errors.push(error),
         }

@@ -59,6 +59,22 @@ fn every_rule_is_complete() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Built-in rules build their regexes lazily at run time; here every one is built, so a pattern
+/// over the size limit fails the suite instead of silently matching nothing.
+#[test]
+fn every_builtin_rule_compiles_eagerly() {
+    for (path, text) in builtin::files() {
+        let stem = path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".yaml"))
+            .unwrap_or("");
+        if let Err(error) = golive::engine::compile::compile(path, text, Some(stem)) {
+            panic!("{error:?}");
+        }
+    }
+}
+
 #[test]
 fn fixture_folders_belong_to_rules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");

@@ -4,10 +4,10 @@
 use std::fmt;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::Regex;
 use serde_saphyr::Spanned;
 
 use super::path::Path;
+use super::pattern::Pattern;
 use super::spec::{ConditionSpec, RuleSpec};
 use crate::model::DocKind;
 use crate::problems::FileProblems;
@@ -190,10 +190,10 @@ pub enum Condition {
     Absent(Path),
     Equals(Path, Literal),
     OneOf(Path, Vec<Literal>),
-    Matches(Path, Regex),
+    Matches(Path, Pattern),
     AtLeast(Path, f64),
     AtMost(Path, f64),
-    TextMatches(Path, Regex),
+    TextMatches(Path, Pattern),
     In(Path, Path),
     /// A part already decided for this scan (see `condition::specialise`); never written by
     /// rule authors.
@@ -285,6 +285,8 @@ pub type RuleFileError = Box<FileProblems>;
 struct Problems<'a> {
     text: &'a str,
     list: Vec<(String, Option<usize>)>,
+    /// Build regexes now (user rules) or only check their syntax (built-ins).
+    eager: bool,
 }
 
 impl Problems<'_> {
@@ -306,8 +308,28 @@ impl Problems<'_> {
     }
 }
 
-/// Reads and validates one rule file. `expected_id` is the file stem the id must equal.
+/// Reads and validates one rule file, building every regex now so that every problem is
+/// reported. `expected_id` is the file stem the id must equal.
 pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule, RuleFileError> {
+    compile_with(path, text, expected_id, true)
+}
+
+/// Like `compile`, but regexes are only syntax-checked and built on first use: for the built-in
+/// rules, which the test suite compiles eagerly.
+pub fn compile_builtin(
+    path: &str,
+    text: &str,
+    expected_id: Option<&str>,
+) -> Result<Rule, RuleFileError> {
+    compile_with(path, text, expected_id, false)
+}
+
+fn compile_with(
+    path: &str,
+    text: &str,
+    expected_id: Option<&str>,
+    eager: bool,
+) -> Result<Rule, RuleFileError> {
     let spec: RuleSpec = serde_saphyr::from_str(text).map_err(|error| {
         let offset = error
             .location()
@@ -324,6 +346,7 @@ pub fn compile(path: &str, text: &str, expected_id: Option<&str>) -> Result<Rule
     let mut problems = Problems {
         text,
         list: Vec::new(),
+        eager,
     };
     let rule = build(&spec, path, expected_id, &mut problems);
     match rule {
@@ -520,19 +543,15 @@ fn path_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Path> {
     }
 }
 
-fn regex_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Regex> {
-    match regex::RegexBuilder::new(&text.value)
-        .size_limit(1 << 20)
-        .build()
-    {
-        Ok(regex) => Some(regex),
-        Err(error) => {
-            let detail = error.to_string();
-            let last = detail.lines().last().unwrap_or("").trim().to_owned();
-            p.at(text, format!("invalid regex: {last}"));
-            None
-        }
-    }
+fn regex_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Pattern> {
+    let pattern = if p.eager {
+        Pattern::eager(&text.value)
+    } else {
+        Pattern::deferred(&text.value)
+    };
+    pattern
+        .map_err(|error| p.at(text, format!("invalid regex: {error}")))
+        .ok()
 }
 
 fn literal(value: &serde_json::Value) -> Literal {

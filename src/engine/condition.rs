@@ -2,10 +2,9 @@
 //! reaches satisfies it; `not` and `for_each` express "every". Each outcome carries a witness,
 //! the location that decided it, so a finding about a forbidden value points at that value.
 
-use regex::Regex;
-
 use super::compile::{Condition, Literal};
 use super::path::{Origin, Path};
+use super::pattern::Pattern;
 use crate::model::{Document, NodeId, Tree, Value};
 use crate::source::Loc;
 
@@ -142,7 +141,7 @@ fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> 
         })
 }
 
-fn text_matches(cx: Context<'_>, path: &Path, regex: &Regex) -> Outcome {
+fn text_matches(cx: Context<'_>, path: &Path, regex: &Pattern) -> Outcome {
     let (tree, hits) = cx.resolve(path);
     for id in hits {
         let Some(text) = tree.as_str(id) else {

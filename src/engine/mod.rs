@@ -5,6 +5,7 @@ pub mod compile;
 pub mod condition;
 pub mod eval;
 pub mod path;
+pub mod pattern;
 pub mod spec;
 pub mod suppress;
 

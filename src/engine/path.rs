@@ -74,7 +74,10 @@ fn step_one(tree: &Tree, node: NodeId, segment: &Segment) -> Option<NodeId> {
         (Segment::Key(key), Value::Map(_)) => tree.get(node, key),
         (Segment::Index(i), Value::Seq(items)) => {
             let index = if *i < 0 { items.len() as i64 + i } else { *i };
-            usize::try_from(index).ok().and_then(|i| items.get(i)).copied()
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| items.get(i))
+                .copied()
         }
         _ => None,
     }

@@ -307,6 +307,10 @@ impl Walk {
         if let Some(range) = &self.intro_loc {
             let id = tree.str(self.intro.trim(), loc(range));
             tree.insert(root, "intro", id);
+            // Counted here so rules compare a number instead of matching a long regex.
+            let intro_words = self.intro.split_whitespace().count() as i64;
+            let count = tree.int(intro_words, loc(range));
+            tree.insert(root, "intro_words", count);
         }
         let code_blocks = self.build_code_blocks(tree, file);
         tree.insert(root, "code_blocks", code_blocks);
