@@ -458,11 +458,12 @@ fn build_report(
     target: &str,
     settings: &Settings,
     rules: &[engine::Rule],
-    evaluation: eval::Evaluation,
+    mut evaluation: eval::Evaluation,
     files: &[SourceFile],
     artifacts: Vec<Artifact>,
     errors: Vec<FileError>,
 ) -> Report {
+    evaluation.count_failed_units(rules);
     let score = score::overall(rules, &evaluation.outcomes);
     let categories = score::categories(rules, &evaluation.outcomes);
     let mut findings: Vec<Finding> = evaluation

@@ -52,7 +52,7 @@ pub struct Gate {
     pub reasons: Vec<String>,
 }
 
-/// A rule's contribution: (weight, share passed) when it applies.
+/// A rule's contribution: (weight, share of its documents without a finding) when it applies.
 fn contribution(rule: &Rule, outcome: &RuleOutcome) -> Option<(f64, f64)> {
     let weight = rule.weight();
     if weight <= 0.0 {
@@ -60,10 +60,10 @@ fn contribution(rule: &Rule, outcome: &RuleOutcome) -> Option<(f64, f64)> {
     }
     match outcome.status {
         Status::NotApplicable | Status::Disabled => None,
-        _ if outcome.checked == 0 => None,
+        _ if outcome.units == 0 => None,
         _ => Some((
             weight,
-            (outcome.checked - outcome.failed.min(outcome.checked)) as f64 / outcome.checked as f64,
+            (outcome.units - outcome.failed_units.min(outcome.units)) as f64 / outcome.units as f64,
         )),
     }
 }

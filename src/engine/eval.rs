@@ -34,7 +34,13 @@ pub struct Finding {
     pub help: String,
     /// Set when the object carries a `golive.dev/ignore` annotation for this rule.
     pub annotation_suppression: Option<Suppression>,
+    /// The document the finding is about (its index in the scan; `REPO_UNIT` for the repo), so
+    /// a rule is scored per document, not per item.
+    pub unit: usize,
 }
+
+/// The unit of findings about the repository as a whole.
+pub const REPO_UNIT: usize = usize::MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,9 +54,35 @@ pub enum Status {
 
 #[derive(Clone, Debug)]
 pub struct RuleOutcome {
+    /// Items checked and failed (every container, every instruction…), as reported.
     pub checked: usize,
     pub failed: usize,
     pub status: Status,
+    /// Documents (or the repo) the items belong to: the rule's share of the score is the part
+    /// of them without a finding, so a Dockerfile with one secret among ten instructions scores
+    /// as failing, not as 90 % passing.
+    pub units: usize,
+    /// Documents with a reported finding; set by `Evaluation::count_failed_units` once every
+    /// suppression and baseline has been applied.
+    pub failed_units: usize,
+}
+
+impl Evaluation {
+    /// Sets each rule's `failed_units` from the findings still reported (after suppressions
+    /// and the baseline), in rule order.
+    pub fn count_failed_units(&mut self, rules: &[Rule]) {
+        for (rule, outcome) in rules.iter().zip(&mut self.outcomes) {
+            let mut units: Vec<usize> = self
+                .findings
+                .iter()
+                .filter(|f| f.rule == rule.id)
+                .map(|f| f.unit)
+                .collect();
+            units.sort_unstable();
+            units.dedup();
+            outcome.failed_units = units.len().min(outcome.units);
+        }
+    }
 }
 
 pub struct Evaluation {
@@ -103,6 +135,8 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
         checked: 0,
         failed: 0,
         status: Status::NotApplicable,
+        units: 0,
+        failed_units: 0,
     };
     let repo_cx = Context {
         doc: scan.repo,
@@ -119,45 +153,49 @@ fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
         if !rule.fail_when_absent {
             return (not_applicable, Vec::new());
         }
-        let finding = finding(rule, scan, repo_cx, None);
-        return (failed(1, 1), vec![finding]);
+        let finding = finding(rule, scan, REPO_UNIT, repo_cx, None);
+        return (failed(1, 1, 1), vec![finding]);
     }
     let specialised = condition::specialise(&rule.check, repo_cx);
     let check = |cx: Context<'_>| condition::eval(&specialised, cx);
     match rule.scope {
         Scope::Each => {
             let mut findings = Vec::new();
-            for cx in &items {
+            for (unit, cx) in &items {
                 let outcome = check(*cx);
                 if !outcome.ok {
                     let loc = locate(rule, *cx, outcome);
-                    findings.push(finding(rule, scan, *cx, loc));
+                    findings.push(finding(rule, scan, *unit, *cx, loc));
                 }
             }
-            (failed(items.len(), findings.len()), findings)
+            let mut units: Vec<usize> = items.iter().map(|(unit, _)| *unit).collect();
+            units.dedup();
+            (failed(items.len(), findings.len(), units.len()), findings)
         }
         Scope::Repo => {
-            let mut outcomes = items.iter().map(|cx| check(*cx));
+            let mut outcomes = items.iter().map(|(_, cx)| check(*cx));
             let Some(first) = outcomes.next() else {
-                return (failed(1, 0), Vec::new());
+                return (failed(1, 0, 1), Vec::new());
             };
             if first.ok || outcomes.any(|o| o.ok) {
-                return (failed(1, 0), Vec::new());
+                return (failed(1, 0, 1), Vec::new());
             }
             // One item examined: point into it; several: the repo as a whole falls short.
-            let (cx, loc) = match items.as_slice() {
-                [only] => (*only, locate(rule, *only, first)),
-                _ => (repo_cx, None),
+            let (unit, cx, loc) = match items.as_slice() {
+                [(unit, only)] => (*unit, *only, locate(rule, *only, first)),
+                _ => (REPO_UNIT, repo_cx, None),
             };
-            (failed(1, 1), vec![finding(rule, scan, cx, loc)])
+            (failed(1, 1, 1), vec![finding(rule, scan, unit, cx, loc)])
         }
     }
 }
 
-fn failed(checked: usize, failed: usize) -> RuleOutcome {
+fn failed(checked: usize, failed: usize, units: usize) -> RuleOutcome {
     RuleOutcome {
         checked,
         failed,
+        units,
+        failed_units: 0,
         status: if failed > 0 {
             Status::Failed
         } else {
@@ -166,15 +204,22 @@ fn failed(checked: usize, failed: usize) -> RuleOutcome {
     }
 }
 
-/// The items a rule checks: `for_each` hits (or the document root) of every selected document.
-fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<Context<'a>> {
-    let documents: Box<dyn Iterator<Item = &Document>> = if rule.target.reads(DocKind::Repo) {
-        Box::new(std::iter::once(scan.repo))
-    } else {
-        Box::new(scan.documents.iter().filter(|d| rule.target.reads(d.kind)))
-    };
+/// The items a rule checks, each with its document's unit: `for_each` hits (or the document
+/// root) of every selected document.
+fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<(usize, Context<'a>)> {
+    let documents: Box<dyn Iterator<Item = (usize, &Document)>> =
+        if rule.target.reads(DocKind::Repo) {
+            Box::new(std::iter::once((REPO_UNIT, scan.repo)))
+        } else {
+            Box::new(
+                scan.documents
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| rule.target.reads(d.kind)),
+            )
+        };
     let mut out = Vec::new();
-    for doc in documents {
+    for (unit, doc) in documents {
         if let Some(files) = &rule.files
             && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
         {
@@ -191,10 +236,13 @@ fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<Context<'a>> {
             continue;
         }
         match &rule.for_each {
-            None => out.push(root),
+            None => out.push((unit, root)),
             Some(path) => {
                 let (_, hits) = root.resolve(path);
-                out.extend(hits.into_iter().map(|item| Context { item, ..root }));
+                out.extend(
+                    hits.into_iter()
+                        .map(|item| (unit, Context { item, ..root })),
+                );
             }
         }
     }
@@ -223,7 +271,13 @@ fn object_name_loc(doc: &Document) -> Option<Loc> {
         .and_then(|id| doc.tree.loc(id))
 }
 
-fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> Finding {
+fn finding(
+    rule: &Rule,
+    scan: &Scan<'_>,
+    unit: usize,
+    cx: Context<'_>,
+    loc: Option<Loc>,
+) -> Finding {
     let repo_level = std::ptr::eq(cx.doc, scan.repo);
     // A repo fact item written somewhere (a suppression comment) keeps that place; the repo as
     // a whole has none.
@@ -241,6 +295,7 @@ fn finding(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>, loc: Option<Loc>) -> F
         },
         help: rule.help.clone(),
         annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
+        unit,
     }
 }
 
