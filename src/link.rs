@@ -69,6 +69,14 @@ pub fn link(
     other_files: &[String],
     duplicate_keys: &[(String, Loc)],
 ) -> Document {
+    for doc in documents
+        .iter_mut()
+        .filter(|d| d.kind == DocKind::Dockerfile)
+    {
+        let path = files.get(doc.file as usize).cloned().unwrap_or_default();
+        let node = doc.tree.str(path, None);
+        doc.tree.insert(doc.root, "path", node);
+    }
     let objects = Objects::index(documents);
     let workloads = collect_workloads(documents);
     let builds = match_images(documents, &workloads, files);
@@ -361,11 +369,18 @@ fn match_images(
     let dockerfiles: Vec<usize> = (0..documents.len())
         .filter(|i| documents[*i].kind == DocKind::Dockerfile)
         .collect();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
+    // Every name a Dockerfile answers to, nearest first: `Dockerfile.api` → `api`; for
+    // `src/cartservice/src/Dockerfile` → `src`, then `cartservice`. A nearer name wins.
+    let mut by_name: HashMap<String, (usize, usize)> = HashMap::new();
     for d in &dockerfiles {
-        let name = dockerfile_name(files, documents[*d].file);
-        if !name.is_empty() {
-            by_name.entry(name).or_insert(*d);
+        for (distance, name) in dockerfile_names(files, documents[*d].file)
+            .into_iter()
+            .enumerate()
+        {
+            let slot = by_name.entry(name).or_insert((distance, *d));
+            if distance < slot.0 {
+                *slot = (distance, *d);
+            }
         }
     }
     let mut out = BTreeMap::new();
@@ -373,24 +388,29 @@ fn match_images(
         let short = ImageRef::parse(image).short_name().to_ascii_lowercase();
         let single = (dockerfiles.len() == 1 && !THIRD_PARTY.iter().any(|t| short.starts_with(t)))
             .then(|| dockerfiles[0]);
-        if let Some(d) = by_name.get(&short).copied().or(single) {
+        if let Some(d) = by_name.get(&short).map(|(_, d)| *d).or(single) {
             out.insert(image.clone(), d);
         }
     }
     out
 }
 
-fn dockerfile_name(files: &[String], file: FileId) -> String {
+fn dockerfile_names(files: &[String], file: FileId) -> Vec<String> {
     let path = files.get(file as usize).map(String::as_str).unwrap_or("");
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
     let lower = name.to_ascii_lowercase();
-    if let Some(suffix) = lower
+    let mut names: Vec<String> = lower
         .strip_prefix("dockerfile.")
         .or_else(|| lower.strip_suffix(".dockerfile"))
-    {
-        return suffix.to_owned();
-    }
-    dir.rsplit('/').next().unwrap_or("").to_ascii_lowercase()
+        .map(str::to_owned)
+        .into_iter()
+        .collect();
+    names.extend(
+        dir.rsplit('/')
+            .filter(|part| !part.is_empty())
+            .map(str::to_ascii_lowercase),
+    );
+    names
 }
 
 fn names_node(tree: &mut Tree, names: &[String]) -> NodeId {
