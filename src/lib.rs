@@ -8,6 +8,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fleet;
 pub mod helm;
 pub mod link;
 pub mod model;
@@ -548,7 +549,9 @@ fn build_report(
         .iter()
         .filter_map(|f| f.location.as_ref())
         .filter_map(|l| {
-            let at = files.binary_search_by(|f| f.path.as_str().cmp(&l.path)).ok()?;
+            let at = files
+                .binary_search_by(|f| f.path.as_str().cmp(&l.path))
+                .ok()?;
             Some((l.path.clone(), files[at].text.clone()))
         })
         .collect();
