@@ -13,7 +13,8 @@ use crate::engine::Rule;
 
 /// The reports in one JSON file: a single report or a fleet report.
 pub fn read(text: &str) -> Result<Vec<Report>, String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not a JSON report: {e}"))?;
     let version = value
         .get("schema_version")
         .and_then(serde_json::Value::as_u64);
