@@ -1,6 +1,7 @@
 //! Fleet mode as CI uses it: services discovered in a generated monorepo, shards that partition
 //! them exactly, and `golive merge` of the shard reports equal to one unsharded run.
 
+// The benchmark uses more of the generator (its RNG helpers) than these tests do.
 #[path = "../examples/monorepo/generator.rs"]
 #[allow(dead_code)]
 mod generator;
@@ -173,6 +174,31 @@ fn fleet_services_globs_in_golive_toml_name_the_services() {
     let found = targets(&json(&out));
     assert_eq!(found.len(), 10, "{found:?}");
     assert!(found.iter().all(|t| t.starts_with("services/svc-000")));
+}
+
+#[test]
+fn a_service_golive_toml_replaces_the_root_one() {
+    let repo = monorepo();
+    let dir = repo.path();
+    let write = |path: &str, text: &str| {
+        std::fs::write(dir.join(path), text).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("golive.toml", "[gate]\nfail_on = \"never\"\n");
+    write(
+        "services/svc-0003/golive.toml",
+        "[gate]\nfail_on = \"info\"\n",
+    );
+    let (out, code) = golive(dir, &["check", "--discover", ".", "--format", "json"]);
+    assert_eq!(code, 1);
+    let report = json(&out);
+    let failed: Vec<&str> = report["reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["gate"]["passed"] == false)
+        .filter_map(|r| r["target"].as_str())
+        .collect();
+    assert_eq!(failed, ["services/svc-0003"]);
 }
 
 #[test]
