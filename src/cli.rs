@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::fleet::Shard;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "golive",
@@ -18,7 +20,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Score one or more service repositories (`-` reads a manifest stream from stdin).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// Combine JSON reports (e.g. of `check --shard K/N` runs) into one fleet report.
+    Merge(MergeArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Print the full documentation of a rule.
@@ -98,6 +102,28 @@ pub struct CheckArgs {
     /// Record the current findings in FILE (JSON) and exit 0; later runs pass it to --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Score each service of the monorepo at PATH on its own: every folder (up to 3 levels
+    /// down) with a Dockerfile, or with a README and deployment manifests. `[fleet] services`
+    /// globs in golive.toml name the services instead (and need no --discover).
+    #[arg(long)]
+    pub discover: bool,
+    /// Score only the K-th of N shards of the services (1 ≤ K ≤ N), chosen by a stable hash
+    /// of each service's path; `golive merge` combines the shards' JSON reports.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// JSON reports to combine: single reports or fleet reports (`{"reports": [...]}`).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (as for check).
+    #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
+    pub format: Vec<FormatSpec>,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, clap::Args)]

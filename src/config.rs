@@ -16,6 +16,18 @@ pub struct Config {
     pub gate: Gate,
     #[serde(default)]
     pub ignore: Vec<Ignore>,
+    #[serde(default)]
+    pub fleet: Fleet,
+}
+
+/// `[fleet]`: how a monorepo splits into services (read only at the monorepo root).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fleet {
+    /// Globs (relative to the monorepo root, `*` within one folder) of the service folders;
+    /// when set, `golive check` scores each match as its own service.
+    #[serde(default)]
+    pub services: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

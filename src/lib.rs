@@ -8,6 +8,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fleet;
 pub mod helm;
 pub mod link;
 pub mod model;

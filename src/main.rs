@@ -2,13 +2,18 @@
 //! (0 gate passed, 1 gate failed, 2 usage, settings or rule-file error).
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, ValueEnum};
-use golive::cli::{CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, RulesArgs};
+use golive::cli::{
+    CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
+};
 use golive::report::{self, Report};
-use golive::{Input, settings};
+use golive::settings::{self, Settings};
+use golive::{Input, fleet};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -20,6 +25,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
         Command::Init(args) => init(&args).map(|()| true),
@@ -41,7 +47,7 @@ fn main() -> ExitCode {
 
 fn check(args: &CheckArgs) -> miette::Result<bool> {
     // A usage error, printed and exited (2) the way clap reports every other one.
-    let outputs = outputs(args).unwrap_or_else(|error| error.exit());
+    let outputs = outputs(&args.format, "check").unwrap_or_else(|error| error.exit());
     if let Some(threads) = args.threads {
         // Only fails when a pool already exists, which cannot happen this early.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -49,69 +55,128 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             .build_global();
     }
     let paths = if args.paths.is_empty() {
-        vec![std::path::PathBuf::from(".")]
+        vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    if paths.len() > 1 && (args.baseline.is_some() || args.write_baseline.is_some()) {
+    let baseline = args.baseline.is_some() || args.write_baseline.is_some();
+    if baseline && (paths.len() > 1 || args.discover || args.shard.is_some()) {
         return Err(miette::miette!(
             help = "a baseline holds paths relative to one repository: run once per PATH",
             "--baseline and --write-baseline take a single PATH"
         ));
     }
-    let mut reports: Vec<Report> = Vec::new();
-    for path in &paths {
-        let shown = path.display().to_string();
-        let stdin = shown == "-";
-        if !stdin && !path.is_dir() {
-            return Err(miette::miette!(
-                help =
-                    "give the folder of a service repository, or `-` to read manifests from stdin",
-                "{shown}: no such directory"
-            ));
-        }
-        let root = if stdin {
-            Path::new(".")
-        } else {
-            path.as_path()
-        };
-        let settings = settings::resolve(args, root, today())?;
-        let input = if stdin {
-            let mut text = String::new();
-            std::io::stdin()
-                .take(settings.max_file_size)
-                .read_to_string(&mut text)
-                .map_err(|e| miette::miette!("cannot read stdin: {e}"))?;
-            Input::Stdin(text)
-        } else {
-            Input::Dir(path)
-        };
-        reports.push(golive::check(input, &shown, &settings));
+    let plan = fleet::plan(args, &paths)?;
+    if baseline && plan.fleet {
+        return Err(miette::miette!(
+            help = "a baseline holds paths relative to one repository: run once per service",
+            "--baseline and --write-baseline do not work on a fleet (`[fleet] services`)"
+        ));
     }
+    let reports = score(args, &plan.services)?;
     if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
         return write_baseline(file, report);
     }
-    write_outputs(&outputs, &reports, args.color)?;
+    write_outputs(&outputs, &reports, args.color, plan.fleet)?;
     Ok(reports.iter().all(|r| r.gate.passed))
 }
 
-/// The `--format` flags, checked before the scan: at most one goes to stdout, no file twice.
-fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
+/// Scores every service, in parallel; settings are resolved once per settings file, before
+/// the scan, so a broken file stops the run (exit 2) before any work.
+fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Report>> {
+    let today = today();
+    let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
+    let mut jobs = Vec::with_capacity(services.len());
+    for service in services {
+        let config = service.config.as_deref();
+        let index = match resolved.iter().position(|(c, _)| *c == config) {
+            Some(index) => index,
+            None => {
+                let loaded = config
+                    .map(|path| settings::load_config(Some(path), path))
+                    .transpose()?
+                    .flatten();
+                let settings = settings::resolve_loaded(args, loaded.as_ref(), today.clone())?;
+                resolved.push((config, settings));
+                resolved.len() - 1
+            }
+        };
+        let input = match &service.dir {
+            Some(dir) => Input::Dir(dir),
+            None => Input::Stdin(read_stdin(resolved[index].1.max_file_size)?),
+        };
+        jobs.push((service.target.as_str(), input, index));
+    }
+    let progress = progress_bar(jobs.len());
+    let reports = jobs
+        .into_par_iter()
+        .map(|(target, input, index)| {
+            let report = golive::check(input, target, &resolved[index].1);
+            progress.inc(1);
+            report
+        })
+        .collect();
+    progress.finish_and_clear();
+    Ok(reports)
+}
+
+fn read_stdin(limit: u64) -> miette::Result<String> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(limit)
+        .read_to_string(&mut text)
+        .map_err(|e| miette::miette!("cannot read stdin: {e}"))?;
+    Ok(text)
+}
+
+/// A bar on stderr for fleet scans, only for a person watching a terminal: hidden in CI logs
+/// (`CI` is set by GitHub Actions, GitLab and most others) and when stderr is redirected.
+fn progress_bar(services: usize) -> ProgressBar {
+    let watched = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if services < 2 || !watched {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(services as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} services  {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.
+fn merge(args: &MergeArgs) -> miette::Result<bool> {
+    let outputs = outputs(&args.format, "merge").unwrap_or_else(|error| error.exit());
+    let mut files = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        let shown = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| miette::miette!("cannot read {shown}: {e}"))?;
+        let reports = report::merge::read(&text).map_err(|e| miette::miette!("{shown}: {e}"))?;
+        files.push((shown, reports));
+    }
+    let mut reports = report::merge::combine(files).map_err(|e| miette::miette!("{e}"))?;
+    report::merge::restore_rule_docs(&mut reports, &settings::load_rules(&[])?);
+    write_outputs(&outputs, &reports, args.color, true)?;
+    Ok(reports.iter().all(|r| r.gate.passed))
+}
+
+/// The `--format` flags of `subcommand`, checked before any work: at most one goes to stdout,
+/// no file twice.
+fn outputs(format: &[FormatSpec], subcommand: &str) -> Result<Vec<FormatSpec>, clap::Error> {
     let usage = |message: String| {
         let mut cli = Cli::command();
         cli.build();
-        let mut check = cli.find_subcommand("check").cloned().unwrap_or(cli);
-        check.error(clap::error::ErrorKind::ArgumentConflict, message)
+        let mut command = cli.find_subcommand(subcommand).cloned().unwrap_or(cli);
+        command.error(clap::error::ErrorKind::ArgumentConflict, message)
     };
-    if args.format.is_empty() {
+    if format.is_empty() {
         return Ok(vec![FormatSpec {
             format: Format::Human,
             path: None,
         }]);
     }
     let name = |f: Format| f.to_possible_value().map(|v| v.get_name().to_owned());
-    let stdout: Vec<String> = args
-        .format
+    let stdout: Vec<String> = format
         .iter()
         .filter(|s| s.path.is_none())
         .filter_map(|s| name(s.format))
@@ -123,11 +188,7 @@ fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
             stdout[1]
         )));
     }
-    let mut files: Vec<&std::path::Path> = args
-        .format
-        .iter()
-        .filter_map(|s| s.path.as_deref())
-        .collect();
+    let mut files: Vec<&Path> = format.iter().filter_map(|s| s.path.as_deref()).collect();
     files.sort();
     if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
         return Err(usage(format!(
@@ -135,20 +196,28 @@ fn outputs(args: &CheckArgs) -> Result<Vec<FormatSpec>, clap::Error> {
             pair[0].display()
         )));
     }
-    Ok(args.format.clone())
+    Ok(format.to_vec())
 }
 
-/// Renders every requested format; files are written only now, after the scan.
+/// Renders every requested format; files are written only now, after the scan. A `fleet` run
+/// always gets the fleet shape (JSON `reports`, the human fleet table).
 fn write_outputs(
     outputs: &[FormatSpec],
     reports: &[Report],
     color: ColorChoice,
+    fleet: bool,
 ) -> miette::Result<()> {
     for spec in outputs {
         let text = match spec.format {
             Format::Human => {
-                report::human::render(reports, spec.path.is_none() && use_color(color))
+                let color = spec.path.is_none() && use_color(color);
+                if fleet {
+                    report::human::render_fleet(reports, color)
+                } else {
+                    report::human::render(reports, color)
+                }
             }
+            Format::Json if fleet => report::json::render_fleet(reports),
             Format::Json => report::json::render(reports),
             Format::Sarif => report::sarif::render(reports),
             Format::Junit => report::junit::render(reports),

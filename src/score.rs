@@ -4,7 +4,8 @@ use crate::engine::eval::{RuleOutcome, Status};
 use crate::engine::{Category, Rule, Severity};
 
 /// A category's standing. `score` is `None` when no scored rule applied.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CategoryScore {
     pub id: Category,
     pub score: Option<f64>,
@@ -44,11 +45,13 @@ pub struct GateSettings {
     pub strict: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Gate {
     pub passed: bool,
     pub min_score: Option<f64>,
-    pub fail_on: &'static str,
+    #[serde(deserialize_with = "crate::report::read::fail_on")]
+    pub fail_on: crate::report::Word,
     pub reasons: Vec<String>,
 }
 

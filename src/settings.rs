@@ -89,9 +89,18 @@ pub fn load_config(
 /// Resolves everything a `check` needs; every problem of the settings file is reported at once.
 pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings, miette::Report> {
     let loaded = load_config(args.config.as_deref(), root)?;
+    resolve_loaded(args, loaded.as_ref(), today)
+}
+
+/// [`resolve`] with the settings file already read (`None`: there is none).
+pub fn resolve_loaded(
+    args: &CheckArgs,
+    loaded: Option<&(PathBuf, String, Config)>,
+    today: String,
+) -> Result<Settings, miette::Report> {
     let mut problems: Vec<(String, Option<usize>)> = Vec::new();
     let empty = Config::default();
-    let (config_dir, config) = match &loaded {
+    let (config_dir, config) = match loaded {
         Some((path, _, config)) => (
             path.parent().map(Path::to_path_buf).unwrap_or_default(),
             config,
@@ -213,7 +222,7 @@ pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings,
         });
     }
 
-    if let (Some((path, text, _)), false) = (&loaded, problems.is_empty()) {
+    if let (Some((path, text, _)), false) = (loaded, problems.is_empty()) {
         return Err(FileProblems::new(
             "settings file",
             &path.display().to_string(),

@@ -12,6 +12,15 @@ use crate::engine::Severity;
 use crate::source::{escape_controls, mask_controls};
 
 pub fn render(reports: &[Report], color: bool) -> String {
+    render_with(reports, color, reports.len() > 1)
+}
+
+/// A fleet run (`--discover`, `--shard`, `golive merge`): the fleet table even for one service.
+pub fn render_fleet(reports: &[Report], color: bool) -> String {
+    render_with(reports, color, true)
+}
+
+fn render_with(reports: &[Report], color: bool, table: bool) -> String {
     let mut out = String::new();
     for (i, report) in reports.iter().enumerate() {
         if i > 0 {
@@ -19,7 +28,7 @@ pub fn render(reports: &[Report], color: bool) -> String {
         }
         render_one(&mut out, report, color);
     }
-    if reports.len() > 1 {
+    if table {
         fleet_table(&mut out, reports, color);
     }
     out
@@ -225,12 +234,7 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         "service", "score"
     );
     for report in reports {
-        let top = report
-            .findings
-            .iter()
-            .max_by_key(|f| f.severity)
-            .map(|f| f.rule.as_str())
-            .unwrap_or("-");
+        let top = top_finding(report).map_or("-", |f| f.rule.as_str());
         let gate = if report.gate.passed {
             "passed"
         } else {
@@ -245,6 +249,26 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
             paint.verdict(report.gate.passed, &format!("{gate:<6}"))
         );
     }
+    fleet_totals(out, reports);
+}
+
+/// The most severe finding; among equals the first in report order (path, line, column, rule),
+/// so the table is the same on every run.
+fn top_finding(report: &Report) -> Option<&Finding> {
+    report
+        .findings
+        .iter()
+        .min_by_key(|f| std::cmp::Reverse(f.severity))
+}
+
+fn fleet_totals(out: &mut String, reports: &[Report]) {
+    let failed = reports.iter().filter(|r| !r.gate.passed).count();
+    let _ = writeln!(
+        out,
+        "{} service{}, {failed} failed the gate",
+        reports.len(),
+        if reports.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// A finding as miette sees it.

@@ -9,6 +9,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
+pub(crate) mod read;
 pub mod sarif;
 mod xml;
 
@@ -21,6 +23,11 @@ use crate::score::{CategoryScore, Gate};
 use crate::source::escape_controls;
 
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// A word from a closed list the contract fixes (a grade, an artifact kind or status). Spelt as
+/// an alias because serde would otherwise read a `&'static str` field as borrowed from the
+/// input, and only allow reading reports from `'static` text.
+pub type Word = &'static str;
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Tool {
@@ -37,20 +44,22 @@ impl Default for Tool {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
     pub target: String,
     pub score: f64,
-    pub grade: &'static str,
+    #[serde(deserialize_with = "read::grade")]
+    pub grade: Word,
     pub gate: Gate,
     pub categories: Vec<CategoryScore>,
     pub rules: Vec<RuleResult>,
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
     /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_ignores: Vec<ExpiredIgnore>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
@@ -59,7 +68,8 @@ pub struct Report {
     pub sources: BTreeMap<String, Arc<str>>,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RuleResult {
     pub id: String,
     pub category: Category,
@@ -91,7 +101,8 @@ pub struct Location {
     pub length: usize,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Finding {
     pub rule: String,
     pub category: Category,
@@ -108,7 +119,8 @@ pub struct Finding {
     pub location: Option<Location>,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Suppressed {
     pub rule: String,
     pub path: Option<String>,
@@ -116,31 +128,37 @@ pub struct Suppressed {
     pub object: Option<String>,
     pub reason: Option<String>,
     /// `inline comment`, `file comment`, `annotation`, `config` or `baseline`.
-    pub how: &'static str,
+    #[serde(deserialize_with = "read::suppression_how")]
+    pub how: Word,
     /// What the finding said, for formats that list suppressed results (SARIF).
     #[serde(skip)]
     pub message: String,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExpiredIgnore {
     pub rule: String,
     /// `YYYY-MM-DD`.
     pub until: String,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Artifact {
     pub path: String,
-    pub kind: &'static str,
+    #[serde(deserialize_with = "read::artifact_kind")]
+    pub kind: Word,
     pub documents: usize,
     /// `parsed`, `skipped` or `error`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "read::artifact_status")]
+    pub status: Word,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileError {
     pub path: String,
     pub line: Option<usize>,
@@ -149,7 +167,8 @@ pub struct FileError {
 }
 
 /// Several PATHs: one report each.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FleetReport {
     pub schema_version: u32,
     pub reports: Vec<Report>,
@@ -272,7 +291,7 @@ pub fn uri_path(path: &str) -> String {
 
 /// FNV-1a, 128 bits: stable across platforms and releases (unlike `std`'s hasher), which is what
 /// a fingerprint stored by GitHub or GitLab between runs needs.
-fn fnv1a_128(bytes: &[u8]) -> u128 {
+pub(crate) fn fnv1a_128(bytes: &[u8]) -> u128 {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     bytes.iter().fold(OFFSET, |hash, b| {
