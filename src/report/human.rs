@@ -92,7 +92,11 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
     })
     .with_width(100)
     .with_context_lines(1);
-    for finding in &report.findings {
+    // Most severe first: the reader of a go-live verdict wants the blockers before the advice.
+    // The sort is stable, so equal severities keep the report's path/line order.
+    let mut findings: Vec<&Finding> = report.findings.iter().collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    for finding in findings {
         out.push('\n');
         let view = FindingView::new(finding, report);
         if handler.render_report(out, &view).is_err() {
