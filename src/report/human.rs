@@ -146,12 +146,7 @@ fn category_table(out: &mut String, report: &Report, paint: &Paint) {
 
 fn summary(out: &mut String, report: &Report) {
     out.push('\n');
-    let counts: Vec<String> = Severity::ALL
-        .into_iter()
-        .map(|s| (s, report.count(s)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
+    let counts = report.severity_summary();
     let findings = report.findings.len();
     let _ = write!(
         out,
@@ -159,7 +154,7 @@ fn summary(out: &mut String, report: &Report) {
         if findings == 1 { "" } else { "s" }
     );
     if !counts.is_empty() {
-        let _ = write!(out, " ({})", counts.join(", "));
+        let _ = write!(out, " ({counts})");
     }
     let parsed = report
         .artifacts

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use super::{Finding, Report, clean, uri_path};
-use crate::engine::{Category, Severity};
+use crate::engine::Category;
 
 pub fn render(reports: &[Report], link_base: Option<&str>) -> String {
     let mut out = String::new();
@@ -100,15 +100,10 @@ fn category_table(out: &mut String, report: &Report) {
 }
 
 fn findings(out: &mut String, report: &Report, link_base: &str) {
-    let counts: Vec<String> = Severity::ALL
-        .into_iter()
-        .map(|s| (s, report.count(s)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {s}"))
-        .collect();
+    let counts = report.severity_summary();
     let _ = write!(out, "\n### Findings ({}", report.findings.len());
     if !counts.is_empty() {
-        let _ = write!(out, ": {}", counts.join(", "));
+        let _ = write!(out, ": {counts}");
     }
     out.push_str(")\n");
     for category in Category::ALL {

@@ -239,6 +239,17 @@ impl Report {
             .collect()
     }
 
+    /// `1 critical, 13 high, 2 low`: the non-zero finding counts, most severe first.
+    pub fn severity_summary(&self) -> String {
+        Severity::ALL
+            .into_iter()
+            .map(|s| (s, self.count(s)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
