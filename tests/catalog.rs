@@ -75,6 +75,30 @@ fn every_builtin_rule_compiles_eagerly() {
     }
 }
 
+/// Unicode `\w \s \d \b` cost up to ten times more to build than their ASCII forms, and a
+/// run builds every regex it uses: built-in rules use the ASCII forms (rules/README.md).
+#[test]
+fn builtin_regexes_use_ascii_classes() {
+    let unicode_class =
+        regex::Regex::new(r"(^|[^\\])(\\\\)*\\[wWsSdDbB]").unwrap_or_else(|e| panic!("{e}"));
+    let offenders: Vec<String> = builtin::files()
+        .iter()
+        .flat_map(|(path, text)| {
+            text.lines()
+                .filter(|l| l.trim_start().starts_with("regex:"))
+                .filter(|l| {
+                    unicode_class.is_match(&l.replace(r"(?-u:\b)", "").replace(r"(?-u:\B)", ""))
+                })
+                .map(move |l| format!("{path}: {}", l.trim()))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "use ASCII classes:\n{}",
+        offenders.join("\n")
+    );
+}
+
 #[test]
 fn fixture_folders_belong_to_rules() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
