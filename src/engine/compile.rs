@@ -547,7 +547,7 @@ fn regex_of(text: &Spanned<String>, p: &mut Problems<'_>) -> Option<Pattern> {
     let pattern = if p.eager {
         Pattern::eager(&text.value)
     } else {
-        Pattern::deferred(&text.value)
+        Ok(Pattern::deferred(&text.value))
     };
     pattern
         .map_err(|error| p.at(text, format!("invalid regex: {error}")))
