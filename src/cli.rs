@@ -42,6 +42,8 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+    /// Print the JSON Schema of rule files (for editor completion and validation).
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]

@@ -34,6 +34,10 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Man => man().map(|()| true),
+        Command::Schema => {
+            print!("{}", golive::engine::spec::json_schema());
+            Ok(true)
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

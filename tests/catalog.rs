@@ -137,3 +137,26 @@ fn rule_reference_is_current() {
         );
     }
 }
+
+/// `golive schema` describes the real format: every built-in rule file validates against it, and
+/// a misspelled key does not.
+#[test]
+fn rule_schema_accepts_every_builtin_rule() {
+    let schema: serde_json::Value = serde_json::from_str(&golive::engine::spec::json_schema())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    for (path, text) in builtin::files() {
+        let rule: serde_json::Value =
+            serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&rule)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{path}: {errors:?}");
+    }
+    let (path, text) = builtin::files()[0];
+    let mut rule: serde_json::Value =
+        serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    rule["severty"] = serde_json::json!("high");
+    assert!(!validator.is_valid(&rule), "unknown keys are refused");
+}

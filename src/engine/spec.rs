@@ -1,38 +1,48 @@
 //! The serde shape of a rule file, exactly as authors write it. Meaning is checked later, in
 //! `compile.rs`; here every value that can be wrong keeps its location for pointed errors.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 /// One rule file (`rules/<category>/<id>.yaml`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Kebab-case id naming the requirement; equals the file stem.
+    #[schemars(with = "String")]
     pub id: Spanned<String>,
     /// One line saying what a passing repo has.
+    #[schemars(with = "String")]
     pub title: Spanned<String>,
     /// health, metrics, logging, alerts, backups, docs, security, availability or container.
+    #[schemars(with = "String")]
     pub category: Spanned<String>,
     /// critical, high, medium, low or info.
+    #[schemars(with = "String")]
     pub severity: Spanned<String>,
     /// The artifact kind the rule reads: kubernetes, compose, prometheus, grafana, dockerfile,
     /// readme, docs, source, dependencies, repo.
+    #[schemars(with = "String")]
     pub target: Spanned<String>,
     /// Globs (relative to the scanned root) limiting which files are read.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub files: Vec<Spanned<String>>,
     /// Which documents of the target the rule applies to.
     #[serde(default)]
     pub select: Option<ConditionSpec>,
     /// Path of the items checked one by one (one finding per failing item).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub for_each: Option<Spanned<String>>,
     /// `each` (default): every item must pass. `repo`: the repo passes if any item passes.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub scope: Option<Spanned<String>>,
     /// What happens when nothing is there to check: `skip` (default, not applicable) or `fail`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub when_absent: Option<Spanned<String>>,
     /// Repo-level precondition, evaluated on the repo document (e.g. `exists: facts.stateful`).
     #[serde(default)]
@@ -41,40 +51,51 @@ pub struct RuleSpec {
     pub check: ConditionSpec,
     /// Path (relative to the item) whose location a finding points at.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub anchor: Option<Spanned<String>>,
     /// Finding message; `{path}` placeholders are filled from the item, `{object}` names it.
+    #[schemars(with = "String")]
     pub message: Spanned<String>,
     /// Short advice shown under the finding; defaults to the first sentence of `remediation`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub help: Option<Spanned<String>>,
+    #[schemars(with = "String")]
     pub summary: Spanned<String>,
+    #[schemars(with = "String")]
     pub rationale: Spanned<String>,
+    #[schemars(with = "String")]
     pub remediation: Spanned<String>,
     pub examples: Examples,
     #[serde(default)]
     pub references: Vec<String>,
     /// Overrides the severity's scoring weight.
     #[serde(default)]
+    #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
+    #[schemars(with = "String")]
     pub fail: Spanned<String>,
+    #[schemars(with = "String")]
     pub pass: Spanned<String>,
 }
 
 /// A condition: exactly one operator per mapping, composed with `all` / `any` / `not`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConditionSpec {
     All(Vec<ConditionSpec>),
     Any(Vec<ConditionSpec>),
     Not(Box<ConditionSpec>),
     /// The path has at least one non-null value.
+    #[schemars(with = "String")]
     Exists(Spanned<String>),
     /// The path has no non-null value.
+    #[schemars(with = "String")]
     Absent(Spanned<String>),
     Equals(Compare),
     OneOf(CompareMany),
@@ -90,38 +111,55 @@ pub enum ConditionSpec {
     In(Membership),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Compare {
+    #[schemars(with = "String")]
     pub path: Spanned<String>,
     pub value: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareMany {
+    #[schemars(with = "String")]
     pub path: Spanned<String>,
     pub values: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pattern {
+    #[schemars(with = "String")]
     pub path: Spanned<String>,
+    #[schemars(with = "String")]
     pub regex: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextPattern {
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub path: Option<Spanned<String>>,
+    #[schemars(with = "String")]
     pub regex: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Membership {
+    #[schemars(with = "String")]
     pub path: Spanned<String>,
+    #[schemars(with = "String")]
     pub among: Spanned<String>,
+}
+
+/// The JSON Schema of a rule file, generated from these types (`golive schema`): point an editor's
+/// YAML language server at it for completion and validation while writing rules.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(RuleSpec);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
 }
