@@ -12,7 +12,7 @@ use golive::cli::{
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
 use golive::{Input, fleet};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 fn main() -> ExitCode {
@@ -133,18 +133,40 @@ fn read_stdin(limit: u64) -> miette::Result<String> {
     Ok(text)
 }
 
-/// A bar on stderr for fleet scans, only for a person watching a terminal: hidden in CI logs
-/// (`CI` is set by GitHub Actions, GitLab and most others) and when stderr is redirected.
+/// A bar on stderr for fleet scans (a spinner for one scan that lasts over a second), only for
+/// a person watching a terminal: hidden in CI logs (`CI` is set by GitHub Actions, GitLab and
+/// most others) and when stderr is redirected.
 fn progress_bar(services: usize) -> ProgressBar {
     let watched = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
-    if services < 2 || !watched {
+    if !watched {
         return ProgressBar::hidden();
+    }
+    if services < 2 {
+        return delayed_spinner();
     }
     let bar = ProgressBar::new(services as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} services  {elapsed}") {
         bar.set_style(style);
     }
     bar
+}
+
+/// A spinner that shows itself only if the scan is still running after a second, so the usual
+/// sub-second run never flickers.
+fn delayed_spinner() -> ProgressBar {
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} scanning  {elapsed}") {
+        spinner.set_style(style);
+    }
+    let shown = spinner.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if !shown.is_finished() {
+            shown.set_draw_target(ProgressDrawTarget::stderr());
+            shown.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    });
+    spinner
 }
 
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.
