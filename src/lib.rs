@@ -28,6 +28,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use engine::eval::{self, Finding as EvalFinding, Scan, Status};
+use engine::prematch::TextPatterns;
 use engine::suppress::{self, Suppression};
 use model::DocKind;
 use parse::{ParseError, Parsed};
@@ -70,8 +71,15 @@ impl Job {
 
 /// Scores one repository.
 pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
+    let active: Vec<engine::Rule> = settings
+        .rules
+        .iter()
+        .filter(|r| !settings.disabled.contains(&r.id))
+        .cloned()
+        .collect();
+    let patterns = TextPatterns::of(&active);
     let (reads, other_files) = match input {
-        Input::Dir(root) => read_dir(root, settings),
+        Input::Dir(root) => read_dir(root, settings, &patterns),
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
             let read = Read {
@@ -84,17 +92,24 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
             (vec![read], Vec::new())
         }
     };
-    assemble(reads, &other_files, target, settings)
+    assemble(reads, &other_files, target, settings, active)
 }
 
 /// Reads and parses every classified file in parallel; returns them (in path order) and the
 /// paths of the files not read.
-fn read_dir(root: &Path, settings: &Settings) -> (Vec<Read>, Vec<String>) {
+fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<Read>, Vec<String>) {
     let options = walk::WalkOptions {
         exclude: settings.exclude.as_ref(),
         max_file_size: settings.max_file_size,
     };
     let walked = walk::walk(root, &options);
+    let source_bytes: u64 = walked
+        .entries
+        .iter()
+        .filter(|e| e.kind == DocKind::Source)
+        .map(|e| e.size)
+        .sum();
+    let patterns = (source_bytes >= settings.prematch_from_bytes).then_some(patterns);
     let charts = helm::chart_dirs(&walked.entries);
     let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
     if settings.helm {
@@ -110,14 +125,20 @@ fn read_dir(root: &Path, settings: &Settings) -> (Vec<Read>, Vec<String>) {
         .par_iter()
         .enumerate()
         .map(|(id, job)| match job {
-            Job::File(entry) => read_one(id as u32, entry, &charts, template_note),
+            Job::File(entry) => read_one(id as u32, entry, &charts, template_note, patterns),
             Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
         })
         .collect();
     (reads, walked.other_files)
 }
 
-fn read_one(id: u32, entry: &walk::Entry, charts: &BTreeSet<String>, template_note: &str) -> Read {
+fn read_one(
+    id: u32,
+    entry: &walk::Entry,
+    charts: &BTreeSet<String>,
+    template_note: &str,
+    patterns: Option<&TextPatterns>,
+) -> Read {
     let unread = |skip: Option<String>, parsed: Parsed| Read {
         source: SourceFile::new(entry.path.clone(), ""),
         kind: entry.kind,
@@ -142,9 +163,27 @@ fn read_one(id: u32, entry: &walk::Entry, charts: &BTreeSet<String>, template_no
     if helm::is_template(&entry.path, &text, charts) {
         return unread(Some(template_note.to_owned()), Parsed::default());
     }
-    let source = SourceFile::new(entry.path.clone(), text);
+    let mut source = SourceFile::new(entry.path.clone(), text);
     let mut parsed = parse::parse(entry.kind, id, &entry.path, &source.text);
-    share_source_text(&mut parsed, &source);
+    // Every document must agree (`search` runs on each, so all are searched).
+    let has_documents = !parsed.documents.is_empty();
+    let droppable = patterns.is_some_and(|patterns| {
+        parsed
+            .documents
+            .iter_mut()
+            .map(|doc| patterns.search(doc))
+            .fold(has_documents, |all, d| all && d)
+    });
+    if droppable && !source.text.contains(suppress::MARKER) {
+        for doc in &mut parsed.documents {
+            if let Some(text) = doc.tree.get(doc.root, "text") {
+                doc.tree.set_value(text, model::Value::Str(Arc::from("")));
+            }
+        }
+        source.drop_text(&entry.absolute);
+    } else {
+        share_source_text(&mut parsed, &source);
+    }
     Read {
         source,
         kind: entry.kind,
@@ -216,6 +255,7 @@ fn assemble(
     other_files: &[String],
     target: &str,
     settings: &Settings,
+    active: Vec<engine::Rule>,
 ) -> Report {
     demote_kustomize_patches(&mut reads);
     let mut duplicate_keys = Vec::new();
@@ -268,12 +308,6 @@ fn assemble(
     }
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     let mut repo = link::link(&mut documents, &paths, other_files, &duplicate_keys);
-    let active: Vec<engine::Rule> = settings
-        .rules
-        .iter()
-        .filter(|r| !settings.disabled.contains(&r.id))
-        .cloned()
-        .collect();
     let index = suppress::Index::build(&files);
     suppress::add_facts(
         &mut repo,
@@ -286,6 +320,7 @@ fn assemble(
         suppressions: &index,
     };
     let mut evaluation = eval::evaluate(&active, &scan);
+    restore_texts(&mut files, &evaluation);
     apply_config_ignores(&mut evaluation, &active, &files, settings);
     if let Some(baseline) = &settings.baseline {
         apply_baseline(&mut evaluation, &active, &files, baseline);
@@ -293,6 +328,20 @@ fn assemble(
     build_report(
         target, settings, &active, evaluation, &files, artifacts, errors,
     )
+}
+
+/// Reads back the texts of dropped files a finding points into, for its position and snippet.
+fn restore_texts(files: &mut [SourceFile], evaluation: &eval::Evaluation) {
+    let pointed = evaluation
+        .findings
+        .iter()
+        .chain(evaluation.suppressed.iter().map(|(finding, _)| finding))
+        .filter_map(|finding| finding.loc);
+    for loc in pointed {
+        if let Some(file) = files.get_mut(loc.file as usize) {
+            file.restore_text();
+        }
+    }
 }
 
 /// `[[ignore]]` entries of golive.toml; an expired entry stops suppressing and says so.
@@ -552,7 +601,8 @@ fn build_report(
         .filter_map(|l| {
             let at = files
                 .binary_search_by(|f| f.path.as_str().cmp(&l.path))
-                .ok()?;
+                .ok()
+                .filter(|at| !files[*at].is_dropped())?;
             Some((l.path.clone(), files[at].text.clone()))
         })
         .collect();

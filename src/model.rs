@@ -344,6 +344,9 @@ pub struct Document {
     pub label: Option<String>,
     pub tree: Tree,
     pub root: NodeId,
+    /// Rule regexes already searched in one of the document's strings while the file was read
+    /// (see `engine::prematch`), so the string itself need not be kept.
+    pub text_finds: Option<TextFinds>,
 }
 
 impl Document {
@@ -355,6 +358,33 @@ impl Document {
             label: None,
             tree,
             root,
+            text_finds: None,
         }
+    }
+}
+
+/// The outcome of searching a string node for each of a set of regexes, keyed by the regex's
+/// source text.
+#[derive(Clone, Debug)]
+pub struct TextFinds {
+    pub node: NodeId,
+    pub finds: Vec<TextFind>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TextFind {
+    pub regex: std::sync::Arc<str>,
+    pub matched: bool,
+    /// The first match, when the string has a location.
+    pub at: Option<Loc>,
+}
+
+impl TextFinds {
+    /// The recorded search of `regex` in `node`; `None` when it was not searched there.
+    pub fn get(&self, node: NodeId, regex: &str) -> Option<&TextFind> {
+        if node != self.node {
+            return None;
+        }
+        self.finds.iter().find(|f| &*f.regex == regex)
     }
 }

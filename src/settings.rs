@@ -39,7 +39,15 @@ pub struct Settings {
     pub helm: bool,
     /// Accepted findings (`--baseline`): only findings not in it are reported.
     pub baseline: Option<Baseline>,
+    /// From how many bytes of source code rule regexes are searched in each source file as it
+    /// is read, so texts nothing can report on are dropped (`engine::prematch`). Below it, a
+    /// small repository's texts are kept and only the regexes its rules reach are built.
+    pub prematch_from_bytes: u64,
 }
+
+/// The default of `Settings::prematch_from_bytes`: about where holding every text starts to
+/// cost more memory than the rest of a scan, and building the regex set is a small part of it.
+pub const PREMATCH_FROM_BYTES: u64 = 4 << 20;
 
 impl Settings {
     /// The settings of a scan with no flags and no golive.toml.
@@ -54,6 +62,7 @@ impl Settings {
             today: "1970-01-01".to_owned(),
             helm: false,
             baseline: None,
+            prematch_from_bytes: PREMATCH_FROM_BYTES,
         }
     }
 }
@@ -245,6 +254,7 @@ pub fn resolve_loaded(
         today,
         helm: args.helm,
         baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
+        prematch_from_bytes: PREMATCH_FROM_BYTES,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Source files as golive holds them: text, a line index, and byte-offset ↔ line/column mapping.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in the scan's file table; stable for one scan, sorted by path.
 pub type FileId = u32;
@@ -56,26 +56,78 @@ pub struct SourceFile {
     /// Path relative to the scanned root, with `/` separators (`-` for stdin).
     pub path: String,
     pub text: Arc<str>,
-    line_starts: Vec<usize>,
+    /// Built on first use: most files of a large repository are never asked for a position.
+    line_starts: OnceLock<Vec<usize>>,
+    /// Set when the text was let go after reading because no finding was expected to point
+    /// into it (see `engine::prematch`); `restore_text` reads it back if one does.
+    dropped: Option<Dropped>,
+}
+
+#[derive(Debug, Clone)]
+struct Dropped {
+    absolute: std::path::PathBuf,
+    len: usize,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let mut line_starts = vec![0];
-        line_starts.extend(memchr_newlines(&text));
         SourceFile {
             path: path.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: OnceLock::new(),
+            dropped: None,
         }
+    }
+
+    /// Lets the text go; the file stays in the file table under its path, and `absolute` is
+    /// where `restore_text` finds it again.
+    pub fn drop_text(&mut self, absolute: &std::path::Path) {
+        self.dropped = Some(Dropped {
+            absolute: absolute.to_owned(),
+            len: self.text.len(),
+        });
+        self.text = Arc::from("");
+        self.line_starts = OnceLock::new();
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.is_some()
+    }
+
+    /// Reads a dropped text back (a finding points into it after all). A file that changed
+    /// since the scan read it stays dropped: its positions are line 1, column 1 and it has no
+    /// snippet, rather than wrong ones.
+    pub fn restore_text(&mut self) {
+        let Some(dropped) = &self.dropped else {
+            return;
+        };
+        let Ok(bytes) = std::fs::read(&dropped.absolute) else {
+            return;
+        };
+        if bytes.len() != dropped.len {
+            return;
+        }
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
+        self.text = text.into();
+        self.line_starts = OnceLock::new();
+        self.dropped = None;
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(memchr_newlines(&self.text));
+            starts
+        })
     }
 
     /// Line/column of a byte offset; offsets past the end clamp to the end.
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        let line_starts = self.line_starts();
+        let line = line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = line_starts[line];
         // A byte-order mark is not a column: editors show the first character at column 1.
         let column = self.text.get(start..offset).map_or(offset - start, |s| {
             let s = if line == 0 {
@@ -93,14 +145,14 @@ impl SourceFile {
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line.checked_sub(1)?).copied()
+        self.line_starts().get(line.checked_sub(1)?).copied()
     }
 
     /// The text of a 1-based line without its line break.
     pub fn line_text(&self, line: usize) -> Option<&str> {
         let start = self.line_start(line)?;
         let end = self
-            .line_starts
+            .line_starts()
             .get(line)
             .copied()
             .unwrap_or(self.text.len());
@@ -108,7 +160,7 @@ impl SourceFile {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 }
 

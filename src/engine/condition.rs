@@ -144,6 +144,22 @@ fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> 
 fn text_matches(cx: Context<'_>, path: &Path, regex: &Pattern) -> Outcome {
     let (tree, hits) = cx.resolve(path);
     for id in hits {
+        // Searched while the file was read (`prematch`); its text may be gone since.
+        if path.origin != super::path::Origin::Repo
+            && let Some(find) = cx
+                .doc
+                .text_finds
+                .as_ref()
+                .and_then(|f| f.get(id, regex.as_str()))
+        {
+            if find.matched {
+                return Outcome {
+                    ok: true,
+                    witness: find.at,
+                };
+            }
+            continue;
+        }
         let Some(text) = tree.as_str(id) else {
             continue;
         };
@@ -159,7 +175,7 @@ fn text_matches(cx: Context<'_>, path: &Path, regex: &Pattern) -> Outcome {
 
 /// Points at the match itself when the node's text is a byte-exact copy of its source span
 /// (source files, Dockerfile arguments); otherwise at the whole node.
-fn narrow(loc: Loc, text: &str, found: regex::Match<'_>) -> Loc {
+pub(super) fn narrow(loc: Loc, text: &str, found: regex::Match<'_>) -> Loc {
     let span = loc.span;
     if (span.end - span.start) as usize == text.len() {
         let start = span.start as usize + found.start();

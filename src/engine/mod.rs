@@ -6,6 +6,7 @@ pub mod condition;
 pub mod eval;
 pub mod path;
 pub mod pattern;
+pub mod prematch;
 pub mod spec;
 pub mod suppress;
 

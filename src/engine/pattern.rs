@@ -42,6 +42,10 @@ impl Pattern {
         &self.source
     }
 
+    pub fn source(&self) -> Arc<str> {
+        self.source.clone()
+    }
+
     /// The matcher; `None` only if a deferred pattern exceeds the size limit, which then
     /// matches nothing.
     fn regex(&self) -> Option<&Regex> {

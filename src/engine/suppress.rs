@@ -17,6 +17,9 @@ use regex::Regex;
 use crate::model::Document;
 use crate::source::{FileId, Loc, SourceFile};
 
+/// What every inline directive contains: a file without it has none.
+pub const MARKER: &str = "golive-ignore";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
     /// 1-based line the comment is on.
@@ -77,7 +80,7 @@ impl Index {
         let pattern = directive_pattern();
         let mut by_file = HashMap::new();
         for (id, file) in files.iter().enumerate() {
-            if !file.text.contains("golive-ignore") {
+            if !file.text.contains(MARKER) {
                 continue;
             }
             let directives: Vec<Directive> = file
