@@ -150,63 +150,90 @@ fn read_one(
     if let Some(reason) = &entry.skip {
         return unread(Some(reason.clone()), Parsed::default());
     }
-    let bytes = match std::fs::read(&entry.absolute) {
-        Ok(bytes) => bytes,
-        Err(error) => return failed(format!("cannot read: {error}")),
-    };
-    if bytes.iter().take(8192).any(|b| *b == 0) {
-        return failed("binary file (contains NUL bytes); not read".to_owned());
-    }
-    // Valid UTF-8 (nearly every file) is taken as is, without a copy.
-    let text = String::from_utf8(bytes)
-        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
-    if helm::is_template(&entry.path, &text, charts) {
-        return unread(Some(template_note.to_owned()), Parsed::default());
-    }
-    let mut source = SourceFile::new(entry.path.clone(), text);
-    let mut parsed = parse::parse(entry.kind, id, &entry.path, &source.text);
-    // Every document must agree (`search` runs on each, so all are searched).
-    let has_documents = !parsed.documents.is_empty();
-    let droppable = patterns.is_some_and(|patterns| {
-        parsed
-            .documents
-            .iter_mut()
-            .map(|doc| patterns.search(doc))
-            .fold(has_documents, |all, d| all && d)
-    });
-    if droppable && !source.text.contains(suppress::MARKER) {
-        for doc in &mut parsed.documents {
-            if let Some(text) = doc.tree.get(doc.root, "text") {
-                doc.tree.set_value(text, model::Value::Str(Arc::from("")));
-            }
+    with_file_text(&entry.absolute, |text| {
+        let text = match text {
+            Ok(text) => text,
+            Err(message) => return failed(message),
+        };
+        if helm::is_template(&entry.path, text, charts) {
+            return unread(Some(template_note.to_owned()), Parsed::default());
         }
-        source.drop_text(&entry.absolute);
+        if entry.kind == DocKind::Source {
+            return read_source(id, entry, text, patterns);
+        }
+        let source = SourceFile::new(entry.path.clone(), text);
+        let parsed = parse::parse(entry.kind, id, &entry.path, &source.text);
+        Read {
+            source,
+            kind: entry.kind,
+            parsed,
+            skip: None,
+            note: None,
+        }
+    })
+}
+
+thread_local! {
+    /// Each reader's buffer, reused from file to file: most source texts are searched and let
+    /// go, so reading them costs no allocation.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads a file into this thread's buffer and hands `use_text` its text (invalid UTF-8 decoded
+/// lossily), or why it cannot be read.
+fn with_file_text<T>(path: &Path, use_text: impl FnOnce(Result<&str, String>) -> T) -> T {
+    use std::io::Read as _;
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let read = std::fs::File::open(path).and_then(|mut file| file.read_to_end(buffer));
+        let result = match read {
+            Err(error) => use_text(Err(format!("cannot read: {error}"))),
+            Ok(_) if buffer.iter().take(8192).any(|b| *b == 0) => {
+                use_text(Err("binary file (contains NUL bytes); not read".to_owned()))
+            }
+            Ok(_) => use_text(Ok(&String::from_utf8_lossy(buffer))),
+        };
+        // One huge file should not pin its size in every reader for the rest of the scan.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::new();
+        }
+        result
+    })
+}
+
+/// A source file's document shares the file's text instead of holding a copy (source files
+/// are most of a monorepo's bytes). In a large scan the rules' regexes are searched here, and
+/// a text no finding can point into is never kept (`engine::prematch`).
+fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextPatterns>) -> Read {
+    let whole = Loc::new(id, 0, text.len());
+    let searched = patterns.map(|patterns| patterns.search(text, whole));
+    let droppable =
+        searched.as_ref().is_some_and(|s| s.droppable) && !text.contains(suppress::MARKER);
+    let (source, shared) = if droppable {
+        let source = SourceFile::dropped(entry.path.clone(), &entry.absolute, text.len());
+        (source, Arc::from(""))
     } else {
-        share_source_text(&mut parsed, &source);
+        let shared: Arc<str> = text.into();
+        (SourceFile::new(entry.path.clone(), shared.clone()), shared)
+    };
+    let mut document = parse::source::document(id, &entry.path, shared, whole.span.end as usize);
+    if let Some(searched) = searched
+        && let Some(node) = document.tree.get(document.root, "text")
+    {
+        document.text_finds = Some(model::TextFinds {
+            node,
+            finds: searched.finds,
+        });
     }
     Read {
         source,
         kind: entry.kind,
-        parsed,
+        parsed: Parsed {
+            documents: vec![document],
+            ..Parsed::default()
+        },
         skip: None,
         note: None,
-    }
-}
-
-/// A source document's `text` is the whole file: point it at the file's own text instead of
-/// holding a second copy (source files are most of a monorepo's bytes).
-fn share_source_text(parsed: &mut Parsed, source: &SourceFile) {
-    for doc in parsed
-        .documents
-        .iter_mut()
-        .filter(|d| d.kind == DocKind::Source)
-    {
-        if let Some(text) = doc.tree.get(doc.root, "text")
-            && doc.tree.as_str(text) == Some(&*source.text)
-        {
-            doc.tree
-                .set_value(text, model::Value::Str(source.text.clone()));
-        }
     }
 }
 
@@ -325,9 +352,13 @@ fn assemble(
     if let Some(baseline) = &settings.baseline {
         apply_baseline(&mut evaluation, &active, &files, baseline);
     }
-    build_report(
+    let report = build_report(
         target, settings, &active, evaluation, &files, artifacts, errors,
-    )
+    );
+    // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
+    // the report is written (a CLI run may exit before it finishes, which costs nothing).
+    rayon::spawn(move || drop((documents, repo, files, active, index)));
+    report
 }
 
 /// Reads back the texts of dropped files a finding points into, for its position and snippet.

@@ -79,15 +79,18 @@ impl SourceFile {
         }
     }
 
-    /// Lets the text go; the file stays in the file table under its path, and `absolute` is
-    /// where `restore_text` finds it again.
-    pub fn drop_text(&mut self, absolute: &std::path::Path) {
-        self.dropped = Some(Dropped {
-            absolute: absolute.to_owned(),
-            len: self.text.len(),
-        });
-        self.text = Arc::from("");
-        self.line_starts = OnceLock::new();
+    /// A file of `len` bytes whose text is not kept; `absolute` is where `restore_text` finds
+    /// it again.
+    pub fn dropped(path: impl Into<String>, absolute: &std::path::Path, len: usize) -> SourceFile {
+        SourceFile {
+            path: path.into(),
+            text: Arc::from(""),
+            line_starts: OnceLock::new(),
+            dropped: Some(Dropped {
+                absolute: absolute.to_owned(),
+                len,
+            }),
+        }
     }
 
     pub fn is_dropped(&self) -> bool {

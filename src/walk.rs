@@ -39,7 +39,10 @@ pub struct Walk {
 
 pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let walker = WalkBuilder::new(root)
+    // Directory listing, ignore matching and the stat of each file run on every core; the
+    // result is sorted, so it does not depend on the order the threads found things in.
+    let found = std::sync::Mutex::new(Walk::default());
+    WalkBuilder::new(root)
         .hidden(false)
         .require_git(false)
         .git_ignore(true)
@@ -48,66 +51,91 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
         .ignore(true)
         .parents(false)
         .follow_links(false)
+        .threads(rayon::current_num_threads())
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
             !(entry.file_type().is_some_and(|t| t.is_dir())
                 && SKIPPED_DIRS.contains(&name.as_ref()))
         })
-        .build();
-    let mut entries = Vec::new();
-    let mut other_files = Vec::new();
-    for entry in walker.flatten() {
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            continue;
-        }
-        let relative = match entry.path().strip_prefix(root) {
-            Ok(relative) => relative.to_string_lossy().replace('\\', "/"),
-            Err(_) => continue,
-        };
-        if options
-            .exclude
-            .is_some_and(|globs| globs.is_match(&relative))
-        {
-            continue;
-        }
-        let Some(kind) = classify::classify(&relative) else {
-            other_files.push(relative);
-            continue;
-        };
-        let mut skip = None;
-        if file_type.is_symlink() {
-            match entry.path().canonicalize() {
-                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
-                Ok(_) => skip = Some("symbolic link to a file outside the scanned root".to_owned()),
-                Err(_) => skip = Some("broken or looping symbolic link".to_owned()),
-            }
-        }
-        let size = std::fs::metadata(entry.path())
-            .map(|m| m.len())
-            .unwrap_or(0);
-        if skip.is_none() && size > options.max_file_size {
-            skip = Some(format!(
-                "larger than the {} size cap",
-                human_size(options.max_file_size)
-            ));
-        }
-        entries.push(Entry {
-            path: relative,
-            absolute: entry.path().to_path_buf(),
-            kind,
-            size,
-            skip,
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            let canonical_root = &canonical_root;
+            Box::new(move |entry| {
+                if let Ok(entry) = entry {
+                    let visited = visit(root, canonical_root, options, &entry);
+                    if let Some(visited) = visited
+                        && let Ok(mut found) = found.lock()
+                    {
+                        match visited {
+                            Visited::Read(entry) => found.entries.push(entry),
+                            Visited::Other(path) => found.other_files.push(path),
+                        }
+                    }
+                }
+                ignore::WalkState::Continue
+            })
         });
+    let mut walk = found.into_inner().unwrap_or_default();
+    walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    walk.other_files.sort();
+    walk
+}
+
+enum Visited {
+    Read(Entry),
+    Other(String),
+}
+
+fn visit(
+    root: &Path,
+    canonical_root: &Path,
+    options: &WalkOptions<'_>,
+    entry: &ignore::DirEntry,
+) -> Option<Visited> {
+    let file_type = entry.file_type()?;
+    if file_type.is_dir() {
+        return None;
     }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    other_files.sort();
-    Walk {
-        entries,
-        other_files,
+    let relative = entry
+        .path()
+        .strip_prefix(root)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
+    if options
+        .exclude
+        .is_some_and(|globs| globs.is_match(&relative))
+    {
+        return None;
     }
+    let Some(kind) = classify::classify(&relative) else {
+        return Some(Visited::Other(relative));
+    };
+    let mut skip = None;
+    if file_type.is_symlink() {
+        match entry.path().canonicalize() {
+            Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
+            Ok(_) => skip = Some("symbolic link to a file outside the scanned root".to_owned()),
+            Err(_) => skip = Some("broken or looping symbolic link".to_owned()),
+        }
+    }
+    let size = std::fs::metadata(entry.path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    if skip.is_none() && size > options.max_file_size {
+        skip = Some(format!(
+            "larger than the {} size cap",
+            human_size(options.max_file_size)
+        ));
+    }
+    Some(Visited::Read(Entry {
+        path: relative,
+        absolute: entry.path().to_path_buf(),
+        kind,
+        size,
+        skip,
+    }))
 }
 
 pub fn human_size(bytes: u64) -> String {

@@ -6,11 +6,19 @@
 //! memory then holds the texts findings point into, not the whole codebase. Evaluation reads the
 //! recorded outcome (`Document::text_finds`) exactly as it would have searched the text.
 
+use std::sync::OnceLock;
+
+use regex::{RegexSet, RegexSetBuilder};
+
 use super::compile::{Condition, Rule, TemplatePart};
 use super::condition::narrow;
 use super::path::{Origin, Path, Segment};
 use super::pattern::Pattern;
-use crate::model::{DocKind, Document, TextFind, TextFinds};
+use crate::model::{DocKind, TextFind};
+use crate::source::Loc;
+
+/// Compiled-size limit of the set of every source pattern (each alone has `pattern`'s limit).
+const SET_SIZE_LIMIT: usize = 1 << 24;
 
 /// The regexes the active rules search in a source file's `text`.
 #[derive(Debug, Default)]
@@ -22,7 +30,8 @@ pub struct TextPatterns {
     /// Whether every way the rules read a source file's `text` is one of `patterns`, so a text
     /// none of them matched may be dropped.
     complete: bool,
-    set: std::sync::OnceLock<Option<regex::RegexSet>>,
+    /// All patterns in one automaton, built on first use.
+    set: OnceLock<Option<RegexSet>>,
 }
 
 impl TextPatterns {
@@ -30,7 +39,7 @@ impl TextPatterns {
         let mut collected = TextPatterns {
             patterns: Vec::new(),
             complete: true,
-            set: Default::default(),
+            set: OnceLock::new(),
         };
         for rule in rules.iter().filter(|r| r.target.reads(DocKind::Source)) {
             // An item below the root could be the text itself: keep texts then.
@@ -95,30 +104,30 @@ impl TextPatterns {
         }
     }
 
-    /// Searches a source document's `text` for every pattern and records where each first
-    /// matches. Returns whether the text may be dropped: no finding can point into it and no
-    /// rule reads it any other way.
-    pub fn search(&self, doc: &mut Document) -> bool {
-        if self.patterns.is_empty() || doc.kind != DocKind::Source {
-            return false;
-        }
-        let Some(node) = doc.tree.get(doc.root, "text") else {
-            return false;
-        };
-        let Some(text) = doc.tree.as_str(node) else {
-            return false;
-        };
-        let loc = doc.tree.loc(node);
-        let set = self.set.get_or_init(|| {
-            regex::RegexSet::new(self.patterns.iter().map(|(p, _)| p.as_str())).ok()
-        });
-        let hits = set.as_ref().map(|s| s.matches(text));
+    /// One pass over a text says which patterns match at all (in most files, none); only
+    /// those are searched again for where. `None` if the set is over the size limit.
+    fn set(&self) -> Option<&RegexSet> {
+        self.set
+            .get_or_init(|| {
+                RegexSetBuilder::new(self.patterns.iter().map(|(p, _)| p.as_str()))
+                    .size_limit(SET_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Searches a source file's text (at `whole`) for every pattern and records where each
+    /// first matches. `droppable`: no finding can point into the text and no rule reads it
+    /// any other way.
+    pub fn search(&self, text: &str, whole: Loc) -> Searched {
+        let hits = self.set().map(|set| set.matches(text));
         let finds: Vec<TextFind> = self
             .patterns
             .iter()
             .enumerate()
             .map(|(i, (pattern, _))| {
-                let found = if hits.as_ref().is_none_or(|h| h.matched(i)) {
+                let found = if hits.as_ref().is_none_or(|hits| hits.matched(i)) {
                     pattern.find(text)
                 } else {
                     None
@@ -126,7 +135,7 @@ impl TextPatterns {
                 TextFind {
                     regex: pattern.source(),
                     matched: found.is_some(),
-                    at: found.zip(loc).map(|(m, loc)| narrow(loc, text, m)),
+                    at: found.map(|m| narrow(whole, text, m)),
                 }
             })
             .collect();
@@ -134,9 +143,16 @@ impl TextPatterns {
             .iter()
             .zip(&self.patterns)
             .any(|(find, (_, reportable))| find.matched && *reportable);
-        doc.text_finds = Some(TextFinds { node, finds });
-        self.complete && !reported
+        Searched {
+            finds,
+            droppable: self.complete && !reported,
+        }
     }
+}
+
+pub struct Searched {
+    pub finds: Vec<TextFind>,
+    pub droppable: bool,
 }
 
 /// `text` (or `$.text`): the path `text_matches` searches by default.
@@ -175,10 +191,8 @@ mod tests {
         TextPatterns::of(&rules)
     }
 
-    fn source(text: &str) -> Document {
-        crate::parse::source::parse(0, "main.go", text)
-            .documents
-            .remove(0)
+    fn search(set: &TextPatterns, text: &str) -> Searched {
+        set.search(text, Loc::new(0, 0, text.len()))
     }
 
     #[test]
@@ -187,33 +201,31 @@ mod tests {
             "check:\n  not:\n    text_matches: {regex: 'fmt\\.Println'}",
             "scope: repo\ncheck:\n  any:\n    - text_matches: {regex: 'slog'}",
         ]);
-        let mut quiet = source("slog.Info(\"hi\")\n");
         assert!(
-            set.search(&mut quiet),
+            search(&set, "slog.Info(\"hi\")\n").droppable,
             "a positive match alone lets the text go"
         );
-        let mut loud = source("fmt.Println(1)\n");
+        let loud = search(&set, "x := 1\nfmt.Println(x)\n");
         assert!(
-            !set.search(&mut loud),
+            !loud.droppable,
             "a forbidden match is where a finding points"
         );
-        let finds = loud.text_finds.expect("searched");
-        let println = finds.get(finds.node, "fmt\\.Println").expect("recorded");
-        assert!(println.matched);
-        assert_eq!(
-            println.at.map(|l| (l.span.start, l.span.end)),
-            Some((0, 11))
-        );
+        let println = loud.finds.iter().find(|f| &*f.regex == "fmt\\.Println");
+        assert!(println.is_some_and(|f| f.matched));
+        let at = println
+            .and_then(|f| f.at)
+            .map(|l| (l.span.start, l.span.end));
+        assert_eq!(at, Some((7, 18)));
     }
 
     #[test]
     fn any_other_read_of_the_text_keeps_every_text() {
         let set = patterns(&["check:\n  not:\n    matches: {path: text, regex: 'x'}"]);
-        assert!(!set.search(&mut source("nothing here\n")));
+        assert!(!search(&set, "nothing here\n").droppable);
         let set = patterns(&[
             "check:\n  not:\n    text_matches: {regex: 'x'}",
             "for_each: text\ncheck:\n  exists: '.'",
         ]);
-        assert!(!set.search(&mut source("nothing here\n")));
+        assert!(!search(&set, "nothing here\n").droppable);
     }
 }

@@ -3,13 +3,25 @@
 //! The text is kept byte-exact with a location covering the whole file, so a rule's regex match
 //! offsets are spans into the file as they stand.
 
+use std::sync::Arc;
+
 use super::Parsed;
 use crate::model::{DocKind, Document, Tree};
 use crate::source::{FileId, Loc};
 
 pub fn parse(file: FileId, path: &str, text: &str) -> Parsed {
+    Parsed {
+        duplicate_keys: Vec::new(),
+        documents: vec![document(file, path, text.into(), text.len())],
+        errors: Vec::new(),
+    }
+}
+
+/// The document of a source file of `len` bytes whose `text` is shared with the file table
+/// (or empty, when the scan let the text go: see `engine::prematch`).
+pub fn document(file: FileId, path: &str, text: Arc<str>, len: usize) -> Document {
     let mut tree = Tree::new();
-    let whole = Some(Loc::new(file, 0, text.len()));
+    let whole = Some(Loc::new(file, 0, len));
     let root = tree.map(whole);
     let language = match language_of(path) {
         Some(language) => tree.str(language, None),
@@ -22,11 +34,7 @@ pub fn parse(file: FileId, path: &str, text: &str) -> Parsed {
     tree.insert(root, "text", text_id);
     let test = tree.bool(is_test_path(path), None);
     tree.insert(root, "test", test);
-    Parsed {
-        duplicate_keys: Vec::new(),
-        documents: vec![Document::new(DocKind::Source, file, tree, root)],
-        errors: Vec::new(),
-    }
+    Document::new(DocKind::Source, file, tree, root)
 }
 
 /// The ecosystem a source file belongs to, by extension. JVM languages share `java` because they
