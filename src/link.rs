@@ -3,14 +3,17 @@
 //! - a workload gains `linked.services`, `linked.pdbs`, `linked.hpas`,
 //!   `linked.network_policies`, `linked.monitors` (names) and `linked.min_replicas` (its HPA's
 //!   `minReplicas`, else `spec.replicas`, else Kubernetes' default of 1);
-//! - a container built from a Dockerfile in the repo gains `facts.dockerfile` (`path`, `user`,
-//!   `root`, `healthcheck`, from the final stage);
+//! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
+//!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
+//!   the Dockerfile's `path`;
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
 //! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
 //!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
 
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
@@ -502,6 +505,8 @@ fn scrape_annotated(doc: &Document) -> bool {
 }
 
 /// Gives each container built in this repo `facts.dockerfile` (the final stage's facts).
+/// Copying a stage into thousands of workloads is the costliest part of linking a monorepo, so
+/// the stages are prepared and the workloads given theirs in parallel: each touches one tree.
 fn attach_dockerfiles(
     documents: &mut [Document],
     workloads: &[Workload],
@@ -509,41 +514,56 @@ fn attach_dockerfiles(
     files: &[String],
 ) {
     // Each Dockerfile's final stage, copied out once with its path.
-    let mut stages: HashMap<usize, (Tree, NodeId)> = HashMap::new();
-    for d in builds.values() {
-        let source = &documents[*d];
-        let Some(final_stage) = source.tree.get(source.root, "final") else {
-            continue;
-        };
-        let mut small = Tree::new();
-        let stage = small.import(&source.tree, final_stage);
-        let path = files.get(source.file as usize).cloned().unwrap_or_default();
-        let path_node = small.str(path, None);
-        small.insert(stage, "path", path_node);
-        stages.insert(*d, (small, stage));
-    }
-    for w in workloads {
-        let target = &mut documents[w.doc];
-        let tree = &mut target.tree;
-        let containers: Vec<NodeId> = tree
-            .lookup(target.root, "pod.all_containers")
-            .map(|c| tree.items(c).to_vec())
-            .unwrap_or_default();
-        for container in containers {
-            let image = tree.get(container, "image").and_then(|i| tree.as_str(i));
-            let Some((small, stage)) = image
-                .and_then(|i| builds.get(i))
-                .and_then(|d| stages.get(d))
-            else {
-                continue;
-            };
-            let Some(facts) = tree.get(container, "facts") else {
-                continue;
-            };
-            let copy = tree.import(small, *stage);
-            tree.insert(facts, "dockerfile", copy);
-        }
-    }
+    let built: BTreeSet<usize> = builds.values().copied().collect();
+    let stages: HashMap<usize, (Tree, NodeId)> = built
+        .par_iter()
+        .filter_map(|d| {
+            let source = &documents[*d];
+            let final_stage = source.tree.get(source.root, "final")?;
+            // The stage's facts, not its instruction list: rules about instructions read the
+            // Dockerfile itself, and a copy per workload would hold every one again.
+            let mut small = Tree::new();
+            let stage = small.map(source.tree.loc(final_stage));
+            for entry in source.tree.entries(final_stage) {
+                if &*entry.key != "instructions" {
+                    let value = small.import(&source.tree, entry.value);
+                    small.insert_at(stage, &entry.key, entry.key_loc, value);
+                }
+            }
+            let path = files.get(source.file as usize).cloned().unwrap_or_default();
+            let path_node = small.str(path, None);
+            small.insert(stage, "path", path_node);
+            Some((*d, (small, stage)))
+        })
+        .collect();
+    let workload_docs: BTreeSet<usize> = workloads.iter().map(|w| w.doc).collect();
+    documents
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(i, _)| workload_docs.contains(i))
+        .for_each(|(_, target)| {
+            let tree = &mut target.tree;
+            let containers: Vec<NodeId> = tree
+                .lookup(target.root, "pod.all_containers")
+                .map(|c| tree.items(c).to_vec())
+                .unwrap_or_default();
+            for container in containers {
+                let image = tree.get(container, "image").and_then(|i| tree.as_str(i));
+                let Some((small, stage)) = image
+                    .and_then(|i| builds.get(i))
+                    .and_then(|d| stages.get(d))
+                else {
+                    continue;
+                };
+                let Some(facts) = tree.get(container, "facts") else {
+                    continue;
+                };
+                let copy = tree.import(small, *stage);
+                tree.insert(facts, "dockerfile", copy);
+            }
+        });
+    // Thousands of small trees: freed while the scan goes on.
+    rayon::spawn(move || drop(stages));
 }
 
 fn link_services(documents: &mut [Document], objects: &Objects, workloads: &[Workload]) {

@@ -18,12 +18,17 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn resolve(&self, path: &Path) -> (&'a Tree, Vec<NodeId>) {
-        let (tree, from) = match path.origin {
+        let (tree, from) = self.start(path);
+        (tree, path.resolve(tree, from))
+    }
+
+    /// The tree a path reads and the node it starts from.
+    fn start(&self, path: &Path) -> (&'a Tree, NodeId) {
+        match path.origin {
             Origin::Item => (&self.doc.tree, self.item),
             Origin::Document => (&self.doc.tree, self.doc.root),
             Origin::Repo => (&self.repo.tree, self.repo.root),
-        };
-        (tree, path.resolve(tree, from))
+        }
     }
 }
 
@@ -132,9 +137,8 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
 }
 
 fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> Outcome {
-    let (tree, hits) = cx.resolve(path);
-    hits.into_iter()
-        .find(|id| test(tree, *id))
+    let (tree, from) = cx.start(path);
+    path.find(tree, from, test)
         .map_or_else(Outcome::no, |id| Outcome {
             ok: true,
             witness: tree.loc(id),

@@ -43,6 +43,27 @@ impl Path {
         })
     }
 
+    /// The first node the path reaches from `from` (in document order) that passes `test`.
+    pub fn find(
+        &self,
+        tree: &Tree,
+        from: NodeId,
+        test: impl Fn(&Tree, NodeId) -> bool,
+    ) -> Option<NodeId> {
+        // A path naming one value is followed without building the list of hits: this runs
+        // for every condition of every rule on every document.
+        if !self.segments.contains(&Segment::All) {
+            let mut node = from;
+            for segment in &self.segments {
+                node = step_one(tree, node, segment)?;
+            }
+            return test(tree, node).then_some(node);
+        }
+        self.resolve(tree, from)
+            .into_iter()
+            .find(|id| test(tree, *id))
+    }
+
     /// Every node the path reaches from `from`, in document order.
     pub fn resolve(&self, tree: &Tree, from: NodeId) -> Vec<NodeId> {
         // Most paths name one value (`spec.replicas`): follow them without the per-segment lists.
