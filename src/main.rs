@@ -111,6 +111,13 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
         };
         jobs.push((service.target.as_str(), input, index));
     }
+    // Many services share one set of source regexes, built once: every service then searches
+    // its source files as it reads them (`engine::prematch`), however small it is.
+    if jobs.len() > 1 {
+        for (_, settings) in &mut resolved {
+            settings.prematch_from_bytes = 0;
+        }
+    }
     let progress = progress_bar(jobs.len());
     let reports = jobs
         .into_par_iter()

@@ -13,7 +13,9 @@ const SIZE_LIMIT: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: Arc<str>,
-    regex: OnceLock<Option<Regex>>,
+    /// Shared by every clone: each scan of a fleet works on its own copy of the rules, and
+    /// must not build the same regex again.
+    regex: Arc<OnceLock<Option<Regex>>>,
 }
 
 impl Pattern {
@@ -34,7 +36,7 @@ impl Pattern {
     fn deferred_unchecked(source: &str) -> Pattern {
         Pattern {
             source: source.into(),
-            regex: OnceLock::new(),
+            regex: Arc::new(OnceLock::new()),
         }
     }
 

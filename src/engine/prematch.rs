@@ -6,7 +6,8 @@
 //! memory then holds the texts findings point into, not the whole codebase. Evaluation reads the
 //! recorded outcome (`Document::text_finds`) exactly as it would have searched the text.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use regex::{RegexSet, RegexSetBuilder};
 
@@ -31,7 +32,7 @@ pub struct TextPatterns {
     /// none of them matched may be dropped.
     complete: bool,
     /// All patterns in one automaton, built on first use.
-    set: OnceLock<Option<RegexSet>>,
+    set: OnceLock<Option<Arc<RegexSet>>>,
 }
 
 impl TextPatterns {
@@ -109,12 +110,11 @@ impl TextPatterns {
     fn set(&self) -> Option<&RegexSet> {
         self.set
             .get_or_init(|| {
-                RegexSetBuilder::new(self.patterns.iter().map(|(p, _)| p.as_str()))
-                    .size_limit(SET_SIZE_LIMIT)
-                    .build()
-                    .ok()
+                let sources: Vec<Arc<str>> =
+                    self.patterns.iter().map(|(p, _)| p.source()).collect();
+                shared_set(sources)
             })
-            .as_ref()
+            .as_deref()
     }
 
     /// Searches a source file's text (at `whole`) for every pattern and records where each
@@ -153,6 +153,27 @@ impl TextPatterns {
 pub struct Searched {
     pub finds: Vec<TextFind>,
     pub droppable: bool,
+}
+
+/// The set of these regexes, built once per process: a fleet scans thousands of services with
+/// the same rules, each with its own `TextPatterns`.
+fn shared_set(sources: Vec<Arc<str>>) -> Option<Arc<RegexSet>> {
+    type Sets = Mutex<HashMap<Vec<Arc<str>>, Option<Arc<RegexSet>>>>;
+    static SETS: LazyLock<Sets> = LazyLock::new(Sets::default);
+    let build = |sources: &[Arc<str>]| {
+        RegexSetBuilder::new(sources.iter().map(|s| &**s))
+            .size_limit(SET_SIZE_LIMIT)
+            .build()
+            .ok()
+            .map(Arc::new)
+    };
+    // A poisoned lock (a panic elsewhere) only costs building the set here.
+    let Ok(mut sets) = SETS.lock() else {
+        return build(&sources);
+    };
+    sets.entry(sources)
+        .or_insert_with_key(|sources| build(sources))
+        .clone()
 }
 
 /// `text` (or `$.text`): the path `text_matches` searches by default.

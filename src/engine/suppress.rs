@@ -11,6 +11,7 @@
 //! ordinary data rule (`suppression-has-reason`) pointing at the comment or annotation.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use regex::Regex;
 
@@ -68,11 +69,16 @@ pub struct Index {
     by_file: HashMap<FileId, Vec<Directive>>,
 }
 
-fn directive_pattern() -> Regex {
-    // Only comment syntaxes: `#` (YAML, Dockerfile, shell, Python), `<!--` (Markdown) and `//`
-    // (Go, JS/TS, Java, C#, Rust).
-    Regex::new(r"(?:^|\s)(?:#|<!--|//)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*$")
-        .unwrap_or_else(|_| unreachable!("the directive pattern is a constant"))
+/// Built once per process, on the first file that has a directive: a fleet scan builds many
+/// indexes.
+fn directive_pattern() -> &'static Regex {
+    static PATTERN: LazyLock<Regex> = LazyLock::new(|| {
+        // Only comment syntaxes: `#` (YAML, Dockerfile, shell, Python), `<!--` (Markdown) and
+        // `//` (Go, JS/TS, Java, C#, Rust).
+        Regex::new(r"(?:^|\s)(?:#|<!--|//)\s*golive-ignore(-file)?\s*:\s*([A-Za-z0-9,\s-]+?)\s*(?:--\s*(.*?))?\s*$")
+            .unwrap_or_else(|_| unreachable!("the directive pattern is a constant"))
+    });
+    &PATTERN
 }
 
 impl Index {
@@ -87,7 +93,7 @@ impl Index {
                 .text
                 .lines()
                 .enumerate()
-                .filter_map(|(i, line)| parse_line(&pattern, i + 1, line))
+                .filter_map(|(i, line)| parse_line(pattern, i + 1, line))
                 .collect();
             if !directives.is_empty() {
                 by_file.insert(id as FileId, directives);
@@ -257,7 +263,7 @@ mod tests {
     fn parses_comment_directives() {
         let p = directive_pattern();
         let d = parse_line(
-            &p,
+            p,
             3,
             "USER root # golive-ignore: docker-non-root-user -- legacy base",
         )
@@ -265,7 +271,7 @@ mod tests {
         assert_eq!(d.rules, vec!["docker-non-root-user"]);
         assert_eq!(d.reason.as_deref(), Some("legacy base"));
         let d = parse_line(
-            &p,
+            p,
             1,
             "<!-- golive-ignore-file: readme-runbook, readme-usage -->",
         )
@@ -273,9 +279,9 @@ mod tests {
         assert!(d.whole_file);
         assert_eq!(d.rules.len(), 2);
         assert_eq!(d.reason, None);
-        assert!(parse_line(&p, 1, "image: golive-ignore: x").is_none());
+        assert!(parse_line(p, 1, "image: golive-ignore: x").is_none());
         let d = parse_line(
-            &p,
+            p,
             9,
             "    fmt.Println(x) // golive-ignore: logging-no-print-statements -- CLI output",
         )
