@@ -1,6 +1,10 @@
 //! The `golive` binary: parse flags, run, write output, choose the exit code
 //! (0 gate passed, 1 gate failed, 2 usage, settings or rule-file error).
 
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
