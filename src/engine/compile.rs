@@ -2,6 +2,7 @@
 //! each pointing at its line, so an author fixes a rule file in one pass.
 
 use std::fmt;
+use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_saphyr::Spanned;
@@ -240,9 +241,9 @@ pub enum TemplatePart {
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RuleDocs {
-    pub summary: String,
-    pub rationale: String,
-    pub remediation: String,
+    pub summary: Arc<str>,
+    pub rationale: Arc<str>,
+    pub remediation: Arc<str>,
     pub example_fail: String,
     pub example_pass: String,
     pub references: Vec<String>,
@@ -252,7 +253,7 @@ pub struct RuleDocs {
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub id: String,
-    pub title: String,
+    pub title: Arc<str>,
     pub category: Category,
     pub severity: Severity,
     pub target: Target,
@@ -468,7 +469,7 @@ fn build(
     );
     Some(Rule {
         id,
-        title: spec.title.value.trim().to_owned(),
+        title: spec.title.value.trim().into(),
         category: category?,
         severity: severity?,
         target: target?,
@@ -484,9 +485,9 @@ fn build(
         message,
         help,
         docs: RuleDocs {
-            summary: spec.summary.value.trim().to_owned(),
-            rationale: spec.rationale.value.trim().to_owned(),
-            remediation: spec.remediation.value.trim().to_owned(),
+            summary: spec.summary.value.trim().into(),
+            rationale: spec.rationale.value.trim().into(),
+            remediation: spec.remediation.value.trim().into(),
             example_fail: spec.examples.fail.value.clone(),
             example_pass: spec.examples.pass.value.clone(),
             references: spec.references.clone(),

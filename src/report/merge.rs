@@ -78,7 +78,7 @@ pub fn restore_rule_docs(reports: &mut [Report], rules: &[Rule]) {
             if suppressed.message.is_empty() {
                 suppressed.message = by_id
                     .get(suppressed.rule.as_str())
-                    .map_or_else(|| suppressed.rule.clone(), |r| r.title.clone());
+                    .map_or_else(|| suppressed.rule.clone(), |r| r.title.to_string());
             }
         }
     }

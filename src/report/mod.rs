@@ -78,12 +78,13 @@ pub struct RuleResult {
     pub checked: usize,
     pub failed: usize,
     /// The rule's docs, for formats that describe rules (SARIF); not part of the JSON contract.
+    /// Shared with the rule: a fleet holds one result per rule per service.
     #[serde(skip)]
-    pub title: String,
+    pub title: Arc<str>,
     #[serde(skip)]
-    pub summary: String,
+    pub summary: Arc<str>,
     #[serde(skip)]
-    pub remediation: String,
+    pub remediation: Arc<str>,
 }
 
 /// A location in a scanned file; lines and columns are 1-based, columns count characters.
