@@ -37,6 +37,15 @@ print(f"{statistics.median(times):.3f}")
 PY
 }
 
+# peak_rss_mb COMMAND...: peak resident memory of one run, in MB.
+peak_rss_mb() {
+  python3 - "$@" <<'PY'
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
+PY
+}
+
 compare() {
   local dir=$1
   local files
@@ -46,7 +55,15 @@ compare() {
   cat_s=$(median_seconds "$runs" bash -c "find '$dir' -type f -not -path '*/.git/*' -print0 | xargs -0 cat > /dev/null")
   golive_s=$(median_seconds "$runs" "$golive" check "$dir" --format json)
   printf '  %-10s %8ss\n' cat "$cat_s"
-  printf '  %-10s %8ss  %6.1f× cat\n' golive "$golive_s" "$(python3 -c "print($golive_s / max($cat_s, 1e-6))")"
+  printf '  %-10s %8ss  %6.1f× cat, peak RSS %s MB\n' golive "$golive_s" \
+    "$(python3 -c "print($golive_s / max($cat_s, 1e-6))")" "$(peak_rss_mb "$golive" check "$dir" --format json)"
+  if [ -d "$dir/services" ]; then
+    # The same tree as a fleet: every service scored on its own.
+    local fleet_s
+    fleet_s=$(median_seconds "$runs" "$golive" check "$dir" --discover --format json)
+    printf '  %-10s %8ss  %6.1f× cat, peak RSS %s MB (--discover)\n' fleet "$fleet_s" \
+      "$(python3 -c "print($fleet_s / max($cat_s, 1e-6))")" "$(peak_rss_mb "$golive" check "$dir" --discover --format json)"
+  fi
   if command -v hadolint >/dev/null; then
     local h
     h=$(median_seconds "$runs" bash -c "find '$dir' -name Dockerfile -print0 | xargs -0 -n 200 hadolint --no-fail > /dev/null")

@@ -80,8 +80,10 @@ pub fn link(
         let node = doc.tree.str(path, None);
         doc.tree.insert(doc.root, "path", node);
     }
-    let objects = Objects::index(documents);
-    let workloads = collect_workloads(documents);
+    let (objects, workloads) = rayon::join(
+        || Objects::index(documents),
+        || collect_workloads(documents),
+    );
     let builds = match_images(documents, &workloads, files);
     link_workloads(documents, &objects, &workloads, &builds, files);
     link_services(documents, &objects, &workloads);
