@@ -299,8 +299,8 @@ fn assemble(
     demote_kustomize_patches(&mut reads);
     let mut duplicate_keys = Vec::new();
     let mut files = Vec::with_capacity(reads.len());
-    let mut documents = Vec::new();
-    let mut artifacts = Vec::new();
+    let mut documents = Vec::with_capacity(reads.iter().map(|r| r.parsed.documents.len()).sum());
+    let mut artifacts = Vec::with_capacity(reads.len());
     let mut errors = Vec::new();
     for read in reads {
         let kind = read

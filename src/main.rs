@@ -250,6 +250,16 @@ fn write_outputs(
 ) -> miette::Result<()> {
     for spec in outputs {
         let text = match spec.format {
+            Format::Json => {
+                // Streamed: a monorepo's JSON report runs to tens of megabytes.
+                let write = |out: &mut dyn Write| report::json::write(reports, fleet, out);
+                match &spec.path {
+                    // A closed pipe (`| head`) is not an error of the scan.
+                    None => drop(write(&mut std::io::stdout().lock())),
+                    Some(path) => write_file_with(path, false, write)?,
+                }
+                continue;
+            }
             Format::Human => {
                 let color = spec.path.is_none() && use_color(color);
                 if fleet {
@@ -258,8 +268,6 @@ fn write_outputs(
                     report::human::render(reports, color)
                 }
             }
-            Format::Json if fleet => report::json::render_fleet(reports),
-            Format::Json => report::json::render(reports),
             Format::Sarif => report::sarif::render(reports),
             Format::Junit => report::junit::render(reports),
             Format::Github => report::github::render(reports),
@@ -286,7 +294,15 @@ fn write_outputs(
 }
 
 fn write_file(path: &Path, text: &str, append: bool) -> miette::Result<()> {
-    let write = || -> std::io::Result<()> {
+    write_file_with(path, append, |file| file.write_all(text.as_bytes()))
+}
+
+fn write_file_with(
+    path: &Path,
+    append: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> miette::Result<()> {
+    let open = || -> std::io::Result<()> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -296,9 +312,9 @@ fn write_file(path: &Path, text: &str, append: bool) -> miette::Result<()> {
             .append(append)
             .truncate(!append)
             .open(path)?;
-        file.write_all(text.as_bytes())
+        write(&mut file)
     };
-    write().map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))
+    open().map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))
 }
 
 /// `https://github.com/OWNER/REPO/blob/SHA/` on GitHub Actions, so Markdown links resolve from
