@@ -225,6 +225,26 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_text_comes_back_only_as_it_was_read() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("main.go");
+        std::fs::write(&path, "package main\n")?;
+        let mut file = SourceFile::dropped("main.go", &path, "package main\n".len());
+        assert!(file.is_dropped());
+        assert_eq!(file.position(5), Position { line: 1, column: 1 });
+        file.restore_text();
+        assert!(!file.is_dropped());
+        assert_eq!(file.line_text(1), Some("package main"));
+
+        // Changed since the scan read it: positions into it would be wrong, so it stays dropped.
+        let mut changed = SourceFile::dropped("main.go", &path, 3);
+        changed.restore_text();
+        assert!(changed.is_dropped());
+        assert_eq!(&*changed.text, "");
+        Ok(())
+    }
+
+    #[test]
     fn controls_are_escaped_or_masked() {
         assert_eq!(escape_controls("a\u{1b}[31m"), "a\\u{1b}[31m");
         assert_eq!(mask_controls("a\u{1b}b\r\n"), "a?b?\n");
