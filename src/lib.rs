@@ -109,6 +109,7 @@ fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<R
     let options = walk::WalkOptions {
         exclude: settings.exclude.as_ref(),
         max_file_size: settings.max_file_size,
+        parallel: !settings.fleet,
     };
     let walked = walk::walk(root, &options);
     let source_bytes: u64 = walked

@@ -120,10 +120,12 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
         jobs.push((service.target.as_str(), input, index));
     }
     // Many services share one set of source regexes, built once: every service then searches
-    // its source files as it reads them (`engine::prematch`), however small it is.
+    // its source files as it reads them (`engine::prematch`), however small it is. Each scan
+    // walks on its own thread: the services are scanned in parallel already.
     if jobs.len() > 1 {
         for (_, settings) in &mut resolved {
             settings.prematch_from_bytes = 0;
+            settings.fleet = true;
         }
     }
     let progress = progress_bar(jobs.len());

@@ -43,6 +43,9 @@ pub struct Settings {
     /// is read, so texts nothing can report on are dropped (`engine::prematch`). Below it, a
     /// small repository's texts are kept and only the regexes its rules reach are built.
     pub prematch_from_bytes: u64,
+    /// One service among many scanned at once (a fleet): each scan stays on one thread,
+    /// since the services already keep every core busy.
+    pub fleet: bool,
 }
 
 /// The default of `Settings::prematch_from_bytes`: about where holding every text starts to
@@ -63,6 +66,7 @@ impl Settings {
             helm: false,
             baseline: None,
             prematch_from_bytes: PREMATCH_FROM_BYTES,
+            fleet: false,
         }
     }
 }
@@ -255,6 +259,7 @@ pub fn resolve_loaded(
         helm: args.helm,
         baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
         prematch_from_bytes: PREMATCH_FROM_BYTES,
+        fleet: false,
     })
 }
 

@@ -27,6 +27,9 @@ pub struct Entry {
 pub struct WalkOptions<'a> {
     pub exclude: Option<&'a GlobSet>,
     pub max_file_size: u64,
+    /// Walk on every core (one repository), or on the calling thread (one service of a fleet,
+    /// whose services are scanned in parallel already).
+    pub parallel: bool,
 }
 
 /// What the walk found: files golive reads, and the paths of every other file (evidence such as
@@ -39,10 +42,8 @@ pub struct Walk {
 
 pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    // Directory listing, ignore matching and the stat of each file run on every core; the
-    // result is sorted, so it does not depend on the order the threads found things in.
-    let found = std::sync::Mutex::new(Walk::default());
-    WalkBuilder::new(root)
+    let mut builder = WalkBuilder::new(root);
+    builder
         .hidden(false)
         .require_git(false)
         .git_ignore(true)
@@ -51,31 +52,41 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
         .ignore(true)
         .parents(false)
         .follow_links(false)
-        .threads(rayon::current_num_threads())
         .filter_entry(|entry| {
             let name = entry.file_name().to_string_lossy();
             !(entry.file_type().is_some_and(|t| t.is_dir())
                 && SKIPPED_DIRS.contains(&name.as_ref()))
-        })
-        .build_parallel()
-        .run(|| {
-            let found = &found;
-            let canonical_root = &canonical_root;
-            Box::new(move |entry| {
-                if let Ok(entry) = entry {
-                    let visited = visit(root, canonical_root, options, &entry);
-                    if let Some(visited) = visited
-                        && let Ok(mut found) = found.lock()
-                    {
-                        match visited {
-                            Visited::Read(entry) => found.entries.push(entry),
-                            Visited::Other(path) => found.other_files.push(path),
-                        }
-                    }
-                }
-                ignore::WalkState::Continue
-            })
         });
+    let found = std::sync::Mutex::new(Walk::default());
+    let keep = |entry: ignore::DirEntry| {
+        let visited = visit(root, &canonical_root, options, &entry);
+        if let Some(visited) = visited
+            && let Ok(mut found) = found.lock()
+        {
+            match visited {
+                Visited::Read(entry) => found.entries.push(entry),
+                Visited::Other(path) => found.other_files.push(path),
+            }
+        }
+    };
+    if options.parallel {
+        // Directory listing, ignore matching and the stat of each file run on every core.
+        builder
+            .threads(rayon::current_num_threads())
+            .build_parallel()
+            .run(|| {
+                let keep = &keep;
+                Box::new(move |entry| {
+                    if let Ok(entry) = entry {
+                        keep(entry);
+                    }
+                    ignore::WalkState::Continue
+                })
+            });
+    } else {
+        builder.build().flatten().for_each(keep);
+    }
+    // Sorted, so the result does not depend on the order threads found things in.
     let mut walk = found.into_inner().unwrap_or_default();
     walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
     walk.other_files.sort();
