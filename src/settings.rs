@@ -290,8 +290,9 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
     // Built-ins are read in parallel (order kept); their regexes are built on first use.
     let compiled: Vec<_> = builtin::files()
         .par_iter()
-        .filter(|(path, _)| !path.ends_with("README.yaml"))
-        .map(|(path, text)| compile::compile_builtin(path, text, Some(stem(path))))
+        .zip(builtin::prepared())
+        .filter(|((path, _), _)| !path.ends_with("README.yaml"))
+        .map(|((path, text), json)| compile::compile_prepared(path, text, *json, Some(stem(path))))
         .collect();
     let mut rules = Vec::new();
     let mut errors = Vec::new();

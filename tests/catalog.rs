@@ -160,3 +160,26 @@ fn rule_schema_accepts_every_builtin_rule() {
     rule["severty"] = serde_json::json!("high");
     assert!(!validator.is_valid(&rule), "unknown keys are refused");
 }
+
+/// Built-in rules start from the JSON `build.rs` prepares from the same spec types: it gives
+/// exactly the rule the YAML gives, and every built-in has it (a spec change that stopped the
+/// JSON from reading back would otherwise fall back to the slower YAML path unnoticed).
+#[test]
+fn prepared_json_gives_the_same_rules_as_the_yaml() {
+    use golive::engine::compile::{compile_builtin, compile_prepared};
+    assert_eq!(builtin::files().len(), builtin::prepared().len());
+    for ((path, text), json) in builtin::files().iter().zip(builtin::prepared()) {
+        let json = json.unwrap_or_else(|| panic!("{path}: build.rs prepared no JSON"));
+        let stem = path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".yaml"));
+        let from_yaml = compile_builtin(path, text, stem).unwrap_or_else(|e| panic!("{e:?}"));
+        // Read back on its own: `compile_prepared` would quietly fall back to the YAML.
+        serde_json::from_str::<golive::engine::spec::RuleSpec>(json)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let from_json =
+            compile_prepared(path, text, Some(json), stem).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(format!("{from_yaml:?}"), format!("{from_json:?}"), "{path}");
+    }
+}

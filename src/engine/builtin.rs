@@ -6,3 +6,9 @@ include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 pub fn files() -> &'static [(&'static str, &'static str)] {
     BUILTIN_RULES
 }
+
+/// Each file of `files()` (same order) as JSON of its spec, prepared by `build.rs`; `None` for a
+/// file that does not read as a rule (compiling its YAML reports why).
+pub fn prepared() -> &'static [Option<&'static str>] {
+    BUILTIN_JSON
+}

@@ -325,6 +325,30 @@ pub fn compile_builtin(
     compile_with(path, text, expected_id, false)
 }
 
+/// A built-in rule from the JSON of its spec that `build.rs` prepared (no YAML parsing at
+/// start-up). Without usable JSON the YAML is compiled instead, so a problem is reported with
+/// its line, as for any rule file.
+pub fn compile_prepared(
+    path: &str,
+    text: &str,
+    json: Option<&str>,
+    expected_id: Option<&str>,
+) -> Result<Rule, RuleFileError> {
+    if let Some(spec) = json.and_then(|json| serde_json::from_str::<RuleSpec>(json).ok()) {
+        let mut problems = Problems {
+            text,
+            list: Vec::new(),
+            eager: false,
+        };
+        if let Some(rule) = build(&spec, path, expected_id, &mut problems)
+            && problems.list.is_empty()
+        {
+            return Ok(rule);
+        }
+    }
+    compile_with(path, text, expected_id, false)
+}
+
 fn compile_with(
     path: &str,
     text: &str,

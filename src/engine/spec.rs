@@ -2,11 +2,11 @@
 //! `compile.rs`; here every value that can be wrong keeps its location for pointed errors.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 /// One rule file (`rules/<category>/<id>.yaml`).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Kebab-case id naming the requirement; equals the file stem.
@@ -75,7 +75,7 @@ pub struct RuleSpec {
     pub weight: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     #[schemars(with = "String")]
@@ -85,7 +85,7 @@ pub struct Examples {
 }
 
 /// A condition: exactly one operator per mapping, composed with `all` / `any` / `not`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConditionSpec {
     All(Vec<ConditionSpec>),
@@ -111,7 +111,7 @@ pub enum ConditionSpec {
     In(Membership),
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Compare {
     #[schemars(with = "String")]
@@ -119,7 +119,7 @@ pub struct Compare {
     pub value: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompareMany {
     #[schemars(with = "String")]
@@ -127,7 +127,7 @@ pub struct CompareMany {
     pub values: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Pattern {
     #[schemars(with = "String")]
@@ -136,7 +136,7 @@ pub struct Pattern {
     pub regex: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextPattern {
     #[serde(default)]
@@ -146,7 +146,7 @@ pub struct TextPattern {
     pub regex: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Membership {
     #[schemars(with = "String")]
