@@ -179,7 +179,7 @@ fn text_matches(cx: Context<'_>, path: &Path, regex: &Pattern) -> Outcome {
 
 /// Points at the match itself when the node's text is a byte-exact copy of its source span
 /// (source files, Dockerfile arguments); otherwise at the whole node.
-pub(super) fn narrow(loc: Loc, text: &str, found: regex::Match<'_>) -> Loc {
+pub(super) fn narrow(loc: Loc, text: &str, found: super::pattern::Match) -> Loc {
     let span = loc.span;
     if (span.end - span.start) as usize == text.len() {
         let start = span.start as usize + found.start();
