@@ -5,6 +5,7 @@
 //! its target lies inside the root.
 
 use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
 
 use globset::GlobSet;
 use ignore::WalkBuilder;
@@ -59,10 +60,9 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
         });
     let found = std::sync::Mutex::new(Walk::default());
     let keep = |entry: ignore::DirEntry| {
-        let visited = visit(root, &canonical_root, options, &entry);
-        if let Some(visited) = visited
-            && let Ok(mut found) = found.lock()
-        {
+        if let Some(visited) = visit(root, &canonical_root, options, &entry) {
+            // Another walker's panic leaves the list as it was: keep adding to it.
+            let mut found = found.lock().unwrap_or_else(PoisonError::into_inner);
             match visited {
                 Visited::Read(entry) => found.entries.push(entry),
                 Visited::Other(path) => found.other_files.push(path),
@@ -87,7 +87,7 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
         builder.build().flatten().for_each(keep);
     }
     // Sorted, so the result does not depend on the order threads found things in.
-    let mut walk = found.into_inner().unwrap_or_default();
+    let mut walk = found.into_inner().unwrap_or_else(PoisonError::into_inner);
     walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
     walk.other_files.sort();
     walk
