@@ -118,7 +118,10 @@ fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<R
         .filter(|e| e.kind == DocKind::Source)
         .map(|e| e.size)
         .sum();
-    let patterns = (source_bytes >= settings.prematch_from_bytes).then_some(patterns);
+    // A fleet shares one set of source regexes, built once, so every service searches its
+    // source files as it reads them however small it is.
+    let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
+    let patterns = prematch.then_some(patterns);
     let charts = helm::chart_dirs(&walked.entries);
     let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
     if settings.helm {

@@ -119,12 +119,9 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
         };
         jobs.push((service.target.as_str(), input, index));
     }
-    // Many services share one set of source regexes, built once: every service then searches
-    // its source files as it reads them (`engine::prematch`), however small it is. Each scan
-    // walks on its own thread: the services are scanned in parallel already.
+    // Several services: each scan is one of a fleet (`Settings::fleet`).
     if jobs.len() > 1 {
         for (_, settings) in &mut resolved {
-            settings.prematch_from_bytes = 0;
             settings.fleet = true;
         }
     }

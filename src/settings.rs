@@ -43,8 +43,9 @@ pub struct Settings {
     /// is read, so texts nothing can report on are dropped (`engine::prematch`). Below it, a
     /// small repository's texts are kept and only the regexes its rules reach are built.
     pub prematch_from_bytes: u64,
-    /// One service among many scanned at once (a fleet): each scan stays on one thread,
-    /// since the services already keep every core busy.
+    /// One service among many scanned at once (a fleet): each scan walks on one thread, since
+    /// the services already keep every core busy, and always searches source texts as it reads
+    /// them, since the regex set is built once for all of them.
     pub fleet: bool,
 }
 

@@ -334,19 +334,9 @@ pub fn compile_prepared(
     json: Option<&str>,
     expected_id: Option<&str>,
 ) -> Result<Rule, RuleFileError> {
-    if let Some(spec) = json.and_then(|json| serde_json::from_str::<RuleSpec>(json).ok()) {
-        let mut problems = Problems {
-            text,
-            list: Vec::new(),
-            eager: false,
-        };
-        if let Some(rule) = build(&spec, path, expected_id, &mut problems)
-            && problems.list.is_empty()
-        {
-            return Ok(rule);
-        }
-    }
-    compile_with(path, text, expected_id, false)
+    json.and_then(|json| serde_json::from_str::<RuleSpec>(json).ok())
+        .and_then(|spec| from_spec(&spec, path, text, expected_id, false).ok())
+        .map_or_else(|| compile_with(path, text, expected_id, false), Ok)
 }
 
 fn compile_with(
@@ -368,12 +358,23 @@ fn compile_with(
             .to_owned();
         file_error(path, text, vec![(first, offset)])
     })?;
+    from_spec(&spec, path, text, expected_id, eager)
+}
+
+/// A read rule file → its rule, or every problem found in it (pointing into `text`).
+fn from_spec(
+    spec: &RuleSpec,
+    path: &str,
+    text: &str,
+    expected_id: Option<&str>,
+    eager: bool,
+) -> Result<Rule, RuleFileError> {
     let mut problems = Problems {
         text,
         list: Vec::new(),
         eager,
     };
-    let rule = build(&spec, path, expected_id, &mut problems);
+    let rule = build(spec, path, expected_id, &mut problems);
     match rule {
         Some(rule) if problems.list.is_empty() => Ok(rule),
         _ => Err(file_error(path, text, problems.list)),

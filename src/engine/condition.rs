@@ -149,7 +149,7 @@ fn text_matches(cx: Context<'_>, path: &Path, regex: &Pattern) -> Outcome {
     let (tree, hits) = cx.resolve(path);
     for id in hits {
         // Searched while the file was read (`prematch`); its text may be gone since.
-        if path.origin != super::path::Origin::Repo
+        if path.origin != Origin::Repo
             && let Some(find) = cx
                 .doc
                 .text_finds

@@ -52,30 +52,20 @@ impl Path {
     ) -> Option<NodeId> {
         // A path naming one value is followed without building the list of hits: this runs
         // for every condition of every rule on every document.
-        if !self.segments.contains(&Segment::All) {
-            let mut node = from;
-            for segment in &self.segments {
-                node = step_one(tree, node, segment)?;
-            }
-            return test(tree, node).then_some(node);
+        match self.one_value(tree, from) {
+            Some(found) => found.filter(|node| test(tree, *node)),
+            None => self
+                .resolve(tree, from)
+                .into_iter()
+                .find(|id| test(tree, *id)),
         }
-        self.resolve(tree, from)
-            .into_iter()
-            .find(|id| test(tree, *id))
     }
 
     /// Every node the path reaches from `from`, in document order.
     pub fn resolve(&self, tree: &Tree, from: NodeId) -> Vec<NodeId> {
         // Most paths name one value (`spec.replicas`): follow them without the per-segment lists.
-        if !self.segments.contains(&Segment::All) {
-            let mut node = from;
-            for segment in &self.segments {
-                match step_one(tree, node, segment) {
-                    Some(found) => node = found,
-                    None => return Vec::new(),
-                }
-            }
-            return vec![node];
+        if let Some(found) = self.one_value(tree, from) {
+            return found.into_iter().collect();
         }
         let mut current = vec![from];
         for segment in &self.segments {
@@ -86,6 +76,21 @@ impl Path {
             current = next;
         }
         current
+    }
+}
+
+impl Path {
+    /// For a path without `[*]`, the one node it reaches (`Some(None)`: none); `None` for a
+    /// path that may reach several.
+    fn one_value(&self, tree: &Tree, from: NodeId) -> Option<Option<NodeId>> {
+        if self.segments.contains(&Segment::All) {
+            return None;
+        }
+        Some(
+            self.segments
+                .iter()
+                .try_fold(from, |node, segment| step_one(tree, node, segment)),
+        )
     }
 }
 
