@@ -527,9 +527,9 @@ fn attach_dockerfiles(
             let mut small = Tree::new();
             let stage = small.map(source.tree.loc(final_stage));
             for entry in source.tree.entries(final_stage) {
-                if &*entry.key != "instructions" {
+                if entry.key.as_str() != "instructions" {
                     let value = small.import(&source.tree, entry.value);
-                    small.insert_at(stage, &entry.key, entry.key_loc, value);
+                    small.insert_key(stage, entry.key, entry.key_loc, value);
                 }
             }
             let path = files.get(source.file as usize).cloned().unwrap_or_default();

@@ -7,7 +7,10 @@
 
 use std::borrow::Cow;
 
+mod key;
+
 pub use crate::source::{FileId, Loc};
+pub use key::Key;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(u32);
@@ -25,7 +28,7 @@ pub enum Value {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    pub key: Box<str>,
+    pub key: Key,
     pub key_loc: Option<Loc>,
     pub value: NodeId,
 }
@@ -126,13 +129,17 @@ impl Tree {
     }
 
     pub fn insert_at(&mut self, map: NodeId, key: &str, key_loc: Option<Loc>, value: NodeId) {
+        self.insert_key(map, Key::new(key), key_loc, value);
+    }
+
+    pub fn insert_key(&mut self, map: NodeId, key: Key, key_loc: Option<Loc>, value: NodeId) {
         if let Value::Map(entries) = &mut self.nodes[map.0 as usize].value {
-            if let Some(entry) = entries.iter_mut().find(|e| &*e.key == key) {
+            if let Some(entry) = entries.iter_mut().find(|e| e.key == key) {
                 entry.value = value;
                 entry.key_loc = key_loc.or(entry.key_loc);
             } else {
                 entries.push(Entry {
-                    key: key.into(),
+                    key,
                     key_loc,
                     value,
                 });
@@ -151,9 +158,18 @@ impl Tree {
         self.entry(map, key).map(|e| e.value)
     }
 
+    pub fn get_key(&self, map: NodeId, key: Key) -> Option<NodeId> {
+        self.entry_key(map, key).map(|e| e.value)
+    }
+
+    /// The entry for `key`; a key no document has ever used is found in no map.
     pub fn entry(&self, map: NodeId, key: &str) -> Option<&Entry> {
+        self.entry_key(map, Key::find(key)?)
+    }
+
+    pub fn entry_key(&self, map: NodeId, key: Key) -> Option<&Entry> {
         match self.value(map) {
-            Value::Map(entries) => entries.iter().rev().find(|e| &*e.key == key),
+            Value::Map(entries) => entries.iter().rev().find(|e| e.key == key),
             _ => None,
         }
     }
@@ -263,7 +279,7 @@ impl Tree {
                 entries
                     .iter()
                     .map(|e| Entry {
-                        key: e.key.clone(),
+                        key: e.key,
                         key_loc: e.key_loc,
                         value: self.import(other, e.value),
                     })

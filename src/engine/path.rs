@@ -2,11 +2,12 @@
 //! `metadata.annotations."prometheus.io/scrape"`, `$.kind` (from the document root),
 //! `$repo.facts.stateful` (from the repo document), `.` (the item itself).
 
-use crate::model::{NodeId, Tree, Value};
+use crate::model::{Key, NodeId, Tree, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
-    Key(String),
+    /// Interned when the path is compiled, so each step compares integers.
+    Key(Key),
     Index(i64),
     /// Every item of a sequence, every value of a mapping.
     All,
@@ -97,7 +98,7 @@ impl Path {
 /// One step along a key or an index (never `[*]`).
 fn step_one(tree: &Tree, node: NodeId, segment: &Segment) -> Option<NodeId> {
     match (segment, tree.value(node)) {
-        (Segment::Key(key), Value::Map(_)) => tree.get(node, key),
+        (Segment::Key(key), Value::Map(_)) => tree.get_key(node, *key),
         (Segment::Index(i), Value::Seq(items)) => {
             let index = if *i < 0 { items.len() as i64 + i } else { *i };
             usize::try_from(index)
@@ -111,7 +112,7 @@ fn step_one(tree: &Tree, node: NodeId, segment: &Segment) -> Option<NodeId> {
 
 fn step(tree: &Tree, node: NodeId, segment: &Segment, out: &mut Vec<NodeId>) {
     match (segment, tree.value(node)) {
-        (Segment::Key(key), Value::Map(_)) => out.extend(tree.get(node, key)),
+        (Segment::Key(key), Value::Map(_)) => out.extend(tree.get_key(node, *key)),
         (Segment::Index(i), Value::Seq(items)) => {
             let index = if *i < 0 { items.len() as i64 + i } else { *i };
             if let Some(item) = usize::try_from(index).ok().and_then(|i| items.get(i)) {
@@ -167,7 +168,7 @@ fn segments(text: &str) -> Result<Vec<Segment>, String> {
                         None => return Err("unclosed `\"` in path".into()),
                     }
                 }
-                out.push(Segment::Key(key));
+                out.push(Segment::Key(Key::new(&key)));
                 expect_key = false;
             }
             _ if expect_key => {
@@ -185,7 +186,7 @@ fn segments(text: &str) -> Result<Vec<Segment>, String> {
                 out.push(if key == "*" {
                     Segment::All
                 } else {
-                    Segment::Key(key)
+                    Segment::Key(Key::new(&key))
                 });
                 expect_key = false;
             }
@@ -205,12 +206,12 @@ mod tests {
         assert_eq!(
             p.segments,
             vec![
-                Segment::Key("spec".into()),
-                Segment::Key("containers".into()),
+                Segment::Key(Key::new("spec")),
+                Segment::Key(Key::new("containers")),
                 Segment::All,
-                Segment::Key("ports".into()),
+                Segment::Key(Key::new("ports")),
                 Segment::Index(-1),
-                Segment::Key("a.b/c".into()),
+                Segment::Key(Key::new("a.b/c")),
             ]
         );
         assert_eq!(Path::parse("$repo.facts").unwrap().origin, Origin::Repo);

@@ -179,14 +179,14 @@ fn shared_set(sources: Vec<Arc<str>>) -> Option<Arc<RegexSet>> {
 /// `text` (or `$.text`): the path `text_matches` searches by default.
 fn is_text(path: &Path) -> bool {
     path.origin != Origin::Repo
-        && matches!(path.segments.as_slice(), [Segment::Key(k)] if k == "text")
+        && matches!(path.segments.as_slice(), [Segment::Key(k)] if k.as_str() == "text")
 }
 
 /// Whether a path of a source rule could reach the document's text.
 fn may_read_text(path: &Path) -> bool {
     path.origin != Origin::Repo
         && match path.segments.first() {
-            Some(Segment::Key(key)) => key == "text",
+            Some(Segment::Key(key)) => key.as_str() == "text",
             Some(Segment::All) => true,
             Some(Segment::Index(_)) | None => false,
         }

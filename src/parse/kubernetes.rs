@@ -2,7 +2,7 @@
 //! (`pod`: the pod template of any workload kind, with each container's effective security
 //! context and image facts).
 
-use crate::model::{Entry, NodeId, Tree, Value};
+use crate::model::{Entry, Key, NodeId, Tree, Value};
 use crate::source::Loc;
 
 /// A document is a Kubernetes object when it has string `apiVersion` and `kind` and a `metadata`
@@ -125,12 +125,13 @@ fn effective_container(tree: &mut Tree, container: NodeId, pod_security: Option<
             }
         }
     }
-    entries.retain(|e| &*e.key != "securityContext");
+    let security_key = Key::new("securityContext");
+    entries.retain(|e| e.key != security_key);
     let key_loc = tree
         .entry(container, "securityContext")
         .and_then(|e| e.key_loc);
     entries.push(Entry {
-        key: "securityContext".into(),
+        key: security_key,
         key_loc,
         value: security,
     });

@@ -8,7 +8,7 @@ use super::Parsed;
 use super::kubernetes;
 use super::kustomize;
 use super::yaml::{self, YamlDoc};
-use crate::model::{DocKind, Document, Entry, NodeId, Tree, Value};
+use crate::model::{DocKind, Document, Entry, Key, NodeId, Tree, Value};
 use crate::source::FileId;
 
 pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
@@ -154,10 +154,10 @@ fn derive_compose(tree: &mut Tree, root: NodeId) {
     let list = tree.seq(tree.loc(services));
     for entry in tree.entries(services).to_vec() {
         let service = tree.map(tree.loc(entry.value));
-        let name = tree.str(entry.key.clone(), entry.key_loc);
+        let name = tree.str(entry.key.as_str(), entry.key_loc);
         tree.insert(service, "name", name);
         for field in tree.entries(entry.value).to_vec() {
-            tree.insert_at(service, &field.key, field.key_loc, field.value);
+            tree.insert_key(service, field.key, field.key_loc, field.value);
         }
         if let Some(env) = tree.get(entry.value, "environment") {
             let map = environment_map(tree, env);
@@ -185,9 +185,10 @@ fn environment_map(tree: &mut Tree, env: NodeId) -> NodeId {
             None => (text, tree.null(loc)),
         };
         if let Some(entries) = tree.entries_mut(map) {
-            entries.retain(|e| *e.key != *name);
+            let key = Key::new(&name);
+            entries.retain(|e| e.key != key);
             entries.push(Entry {
-                key: name.into(),
+                key,
                 key_loc: loc,
                 value,
             });

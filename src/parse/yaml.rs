@@ -6,11 +6,12 @@
 //! sees them (explicit keys win, earlier merged maps win over later ones).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, ScanError};
 
 use super::ParseError;
-use crate::model::{Entry, NodeId, Tree, Value};
+use crate::model::{Entry, Key, NodeId, Tree, Value};
 use crate::source::{FileId, Loc, Span};
 
 /// Deeper nesting than this is an error: no real manifest comes close.
@@ -119,9 +120,9 @@ enum Frame {
     },
     Map {
         node: NodeId,
-        pending_key: Option<(Box<str>, Option<Loc>)>,
+        pending_key: Option<(Key, Option<Loc>)>,
         merges: Vec<NodeId>,
-        keys: HashSet<Box<str>>,
+        keys: HashSet<Key, foldhash::fast::FixedState>,
     },
 }
 
@@ -185,11 +186,27 @@ impl Builder {
                 self.attach(node, span, None);
             }
             Event::Scalar(text, style, anchor, tag) => {
+                // A plain mapping key needs no node of its own: the entry holds its text and place.
+                if anchor == 0
+                    && let Some(Frame::Map {
+                        pending_key: pending @ None,
+                        ..
+                    }) = self.stack.last_mut()
+                {
+                    *pending = Some((
+                        Key::new(&text),
+                        Some(Loc {
+                            file: self.file,
+                            span,
+                        }),
+                    ));
+                    return Step::Continue;
+                }
                 let value =
                     resolve_scalar(&text, style, tag.as_deref().and_then(|t| t.core_suffix()));
                 let node = self.tree.add(value, self.loc(span));
                 self.remember(anchor, node);
-                self.attach(node, span, Some(text.into_owned().into_boxed_str()));
+                self.attach(node, span, Some(&text));
             }
             Event::SequenceStart(_, anchor, _) => {
                 let node = self.tree.seq(self.loc(span));
@@ -203,7 +220,7 @@ impl Builder {
                     node,
                     pending_key: None,
                     merges: Vec::new(),
-                    keys: HashSet::new(),
+                    keys: HashSet::default(),
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(span),
@@ -239,7 +256,7 @@ impl Builder {
 
     /// Places a finished node into its parent (or makes it the document root). `key_text` is the
     /// scalar text when the node is a scalar, for use as a mapping key.
-    fn attach(&mut self, node: NodeId, span: Span, key_text: Option<Box<str>>) {
+    fn attach(&mut self, node: NodeId, span: Span, key_text: Option<&str>) {
         let loc = self.loc(span);
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -255,18 +272,18 @@ impl Builder {
             }) => match pending_key.take() {
                 None => {
                     let key = match key_text {
-                        Some(text) => text,
+                        Some(text) => Key::new(text),
                         None => complex_key(&self.tree, node),
                     };
                     *pending_key = Some((key, loc));
                 }
                 Some((key, key_loc)) => {
                     let map = *map;
-                    if &*key == "<<" {
+                    if key == *MERGE_KEY {
                         merges.push(node);
                         return;
                     }
-                    let duplicate = !keys.insert(key.clone());
+                    let duplicate = !keys.insert(key);
                     if duplicate {
                         let span = key_loc.map_or(Span::new(0, 0), |l| l.span);
                         self.duplicates.push((key.to_string(), span));
@@ -305,7 +322,7 @@ impl Builder {
         let mut merged: Vec<Entry> = Vec::new();
         for source in sources {
             for entry in self.tree.entries(source) {
-                let taken = self.tree.entry(map, &entry.key).is_some()
+                let taken = self.tree.entry_key(map, entry.key).is_some()
                     || merged.iter().any(|m| m.key == entry.key);
                 if !taken {
                     merged.push(entry.clone());
@@ -318,11 +335,10 @@ impl Builder {
     }
 }
 
-fn complex_key(tree: &Tree, node: NodeId) -> Box<str> {
-    tree.scalar_text(node).map_or_else(
-        || "<complex key>".into(),
-        |t| t.into_owned().into_boxed_str(),
-    )
+static MERGE_KEY: LazyLock<Key> = LazyLock::new(|| Key::new("<<"));
+
+fn complex_key(tree: &Tree, node: NodeId) -> Key {
+    Key::new(tree.scalar_text(node).as_deref().unwrap_or("<complex key>"))
 }
 
 /// YAML 1.2 core schema resolution for plain scalars (plus the capitalised forms Kubernetes'
