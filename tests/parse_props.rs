@@ -13,7 +13,7 @@ fn locations_in_bounds(tree: &Tree, id: NodeId, len: usize, depth: usize) -> boo
     }
     let here = tree.loc(id).is_none_or(|l| l.span.end as usize <= len);
     let children: Vec<NodeId> = match tree.value(id) {
-        golive::model::Value::Seq(items) => items.clone(),
+        golive::model::Value::Seq(items) => items.to_vec(),
         golive::model::Value::Map(entries) => entries.iter().map(|e| e.value).collect(),
         _ => Vec::new(),
     };

@@ -22,7 +22,7 @@ const PATHS: [&str; 12] = [
 fn spans_inside(tree: &Tree, id: NodeId, len: usize) -> bool {
     let here = tree.loc(id).is_none_or(|l| l.span.end as usize <= len);
     let children: Vec<NodeId> = match tree.value(id) {
-        Value::Seq(items) => items.clone(),
+        Value::Seq(items) => items.to_vec(),
         Value::Map(entries) => entries.iter().map(|e| e.value).collect(),
         _ => Vec::new(),
     };

@@ -2,6 +2,8 @@
 //! (`pod`: the pod template of any workload kind, with each container's effective security
 //! context and image facts).
 
+use thin_vec::ThinVec;
+
 use crate::model::{Entry, Key, NodeId, Tree, Value};
 use crate::source::Loc;
 
@@ -108,7 +110,7 @@ pub fn derive_pod(tree: &mut Tree, root: NodeId) {
 
 fn effective_container(tree: &mut Tree, container: NodeId, pod_security: Option<NodeId>) -> NodeId {
     let loc = tree.loc(container);
-    let mut entries: Vec<Entry> = tree.entries(container).to_vec();
+    let mut entries: ThinVec<Entry> = tree.entries(container).into();
     let own = tree.get(container, "securityContext");
     let security = tree.map(own.and_then(|s| tree.loc(s)));
     if let Some(own) = own {

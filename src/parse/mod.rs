@@ -50,7 +50,7 @@ impl Parsed {
 
 /// Parses one file as the given kind. `path` is relative to the scanned root.
 pub fn parse(kind: DocKind, file: FileId, path: &str, text: &str) -> Parsed {
-    match kind {
+    let mut parsed = match kind {
         DocKind::Dockerfile => dockerfile::parse(file, text),
         DocKind::Readme | DocKind::Markdown => markdown::parse(kind, file, text),
         DocKind::Source => source::parse(file, path, text),
@@ -58,5 +58,11 @@ pub fn parse(kind: DocKind, file: FileId, path: &str, text: &str) -> Parsed {
         DocKind::Yaml => manifest::parse(file, path, text, false),
         DocKind::Json => manifest::parse(file, path, text, true),
         _ => Parsed::default(),
+    };
+    // Trees are held until the whole repository is evaluated: give back what growing them
+    // reserved while this thread's allocations can still reuse it.
+    for document in &mut parsed.documents {
+        document.tree.shrink_to_fit();
     }
+    parsed
 }
