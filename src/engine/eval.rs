@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::compile::{Category, Rule, Scope, Severity, TemplatePart};
+use super::compile::{Category, Condition, Rule, Scope, Severity, TemplatePart};
 use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
 use crate::model::{DocKind, Document};
@@ -94,9 +94,29 @@ pub struct Evaluation {
 /// Evaluates every rule (in parallel; results keep rule order, so output does not depend on
 /// the thread count).
 pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
-    let results: Vec<(RuleOutcome, Vec<Finding>)> = rules
+    let repo_cx = repo_context(scan);
+    let checks: Vec<Option<Condition>> = rules
         .par_iter()
-        .map(|rule| evaluate_rule(rule, scan))
+        .map(|rule| {
+            let applies = rule
+                .when
+                .as_ref()
+                .is_none_or(|when| condition::eval(when, repo_cx).ok);
+            applies.then(|| condition::specialise(&rule.check, repo_cx))
+        })
+        .collect();
+    let mut tallies = tally_documents(rules, &checks, scan).into_iter();
+    let results: Vec<(RuleOutcome, Vec<Finding>)> = rules
+        .iter()
+        .zip(&checks)
+        .map(|(rule, check)| (rule, check, by_document(rule).then(|| tallies.next())))
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(rule, check, tally)| match (check, tally.flatten()) {
+            (None, _) => (not_applicable(), Vec::new()),
+            (Some(_), Some(tally)) => conclude(rule, scan, tally),
+            (Some(check), None) => evaluate_rule(rule, check, scan),
+        })
         .collect();
     let mut evaluation = Evaluation {
         outcomes: Vec::with_capacity(results.len()),
@@ -130,34 +150,129 @@ fn suppression(scan: &Scan<'_>, finding: &Finding) -> Option<Suppression> {
     scan.suppressions.lookup(scan.files, &finding.rule, loc)
 }
 
-fn evaluate_rule(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
-    let not_applicable = RuleOutcome {
+fn repo_context<'a>(scan: &Scan<'a>) -> Context<'a> {
+    Context {
+        doc: scan.repo,
+        item: scan.repo.root,
+        repo: scan.repo,
+    }
+}
+
+fn not_applicable() -> RuleOutcome {
+    RuleOutcome {
         checked: 0,
         failed: 0,
         status: Status::NotApplicable,
         units: 0,
         failed_units: 0,
-    };
-    let repo_cx = Context {
-        doc: scan.repo,
-        item: scan.repo.root,
-        repo: scan.repo,
-    };
-    if let Some(when) = &rule.when
-        && !condition::eval(when, repo_cx).ok
-    {
-        return (not_applicable, Vec::new());
     }
+}
+
+/// Whether a rule judges each item of each document on its own, so it can run document by
+/// document (`tally_documents`).
+fn by_document(rule: &Rule) -> bool {
+    rule.scope == Scope::Each && !rule.target.reads(DocKind::Repo)
+}
+
+/// One rule's items and findings over some documents.
+#[derive(Default)]
+struct Tally {
+    checked: usize,
+    units: usize,
+    findings: Vec<Finding>,
+}
+
+/// Documents handed to a worker at a time; fixed, so the split (and with it the order results
+/// are joined in) never depends on the thread count.
+const DOCUMENTS_PER_TASK: usize = 64;
+
+/// Runs every rule that judges items one by one (`by_document`), document by document: every
+/// rule reads a document while its tree is in the cache, where running rule by rule walked every
+/// tree of a monorepo once per rule and spent most of its time waiting for memory. Returns one
+/// tally per such rule, in rule order, with findings in document order.
+fn tally_documents(rules: &[Rule], checks: &[Option<Condition>], scan: &Scan<'_>) -> Vec<Tally> {
+    let chosen: Vec<(usize, &Rule, &Condition)> = rules
+        .iter()
+        .zip(checks)
+        .filter(|(rule, _)| by_document(rule))
+        .enumerate()
+        .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_ref()?)))
+        .collect();
+    let slots = rules.iter().filter(|rule| by_document(rule)).count();
+    let chunks: Vec<Vec<Tally>> = scan
+        .documents
+        .par_chunks(DOCUMENTS_PER_TASK)
+        .enumerate()
+        .map(|(chunk, documents)| {
+            let mut tallies: Vec<Tally> = (0..slots).map(|_| Tally::default()).collect();
+            let mut items = Vec::new();
+            for (offset, doc) in documents.iter().enumerate() {
+                let unit = chunk * DOCUMENTS_PER_TASK + offset;
+                for (slot, rule, check) in &chosen {
+                    if !rule.target.reads(doc.kind) {
+                        continue;
+                    }
+                    items.clear();
+                    document_items(rule, scan, doc, &mut items);
+                    if items.is_empty() {
+                        continue;
+                    }
+                    let tally = &mut tallies[*slot];
+                    tally.units += 1;
+                    tally.checked += items.len();
+                    for cx in &items {
+                        let outcome = condition::eval(check, *cx);
+                        if !outcome.ok {
+                            let loc = locate(rule, *cx, outcome);
+                            tally.findings.push(finding(rule, scan, unit, *cx, loc));
+                        }
+                    }
+                }
+            }
+            tallies
+        })
+        .collect();
+    let mut total: Vec<Tally> = (0..slots).map(|_| Tally::default()).collect();
+    for chunk in chunks {
+        for (sum, part) in total.iter_mut().zip(chunk) {
+            sum.checked += part.checked;
+            sum.units += part.units;
+            sum.findings.extend(part.findings);
+        }
+    }
+    total
+}
+
+/// A document-by-document rule's outcome from its tally over all documents.
+fn conclude(rule: &Rule, scan: &Scan<'_>, tally: Tally) -> (RuleOutcome, Vec<Finding>) {
+    if tally.checked == 0 {
+        return absent(rule, scan);
+    }
+    let failed_items = tally.findings.len();
+    (
+        failed(tally.checked, failed_items, tally.units),
+        tally.findings,
+    )
+}
+
+/// No item to check: not applicable, or a finding about the repository for a rule that asks
+/// for something to exist.
+fn absent(rule: &Rule, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
+    if !rule.fail_when_absent {
+        return (not_applicable(), Vec::new());
+    }
+    let finding = finding(rule, scan, REPO_UNIT, repo_context(scan), None);
+    (failed(1, 1, 1), vec![finding])
+}
+
+/// A rule about the repository as a whole, or one whose items are judged together.
+fn evaluate_rule(rule: &Rule, check: &Condition, scan: &Scan<'_>) -> (RuleOutcome, Vec<Finding>) {
+    let repo_cx = repo_context(scan);
     let items = items(rule, scan);
     if items.is_empty() {
-        if !rule.fail_when_absent {
-            return (not_applicable, Vec::new());
-        }
-        let finding = finding(rule, scan, REPO_UNIT, repo_cx, None);
-        return (failed(1, 1, 1), vec![finding]);
+        return absent(rule, scan);
     }
-    let specialised = condition::specialise(&rule.check, repo_cx);
-    let check = |cx: Context<'_>| condition::eval(&specialised, cx);
+    let check = |cx: Context<'_>| condition::eval(check, cx);
     match rule.scope {
         Scope::Each => {
             let mut findings = Vec::new();
@@ -219,34 +334,40 @@ fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<(usize, Context<'a>)> {
             )
         };
     let mut out = Vec::new();
+    let mut found = Vec::new();
     for (unit, doc) in documents {
-        if let Some(files) = &rule.files
-            && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
-        {
-            continue;
-        }
-        let root = Context {
-            doc,
-            item: doc.root,
-            repo: scan.repo,
-        };
-        if let Some(select) = &rule.select
-            && !condition::eval(select, root).ok
-        {
-            continue;
-        }
-        match &rule.for_each {
-            None => out.push((unit, root)),
-            Some(path) => {
-                let (_, hits) = root.resolve(path);
-                out.extend(
-                    hits.into_iter()
-                        .map(|item| (unit, Context { item, ..root })),
-                );
-            }
-        }
+        found.clear();
+        document_items(rule, scan, doc, &mut found);
+        out.extend(found.iter().map(|cx| (unit, *cx)));
     }
     out
+}
+
+/// The items a rule checks in one document: nothing when the rule's `files` or `select` leave
+/// the document out, else the `for_each` hits or the document root.
+fn document_items<'a>(rule: &Rule, scan: &Scan<'a>, doc: &'a Document, out: &mut Vec<Context<'a>>) {
+    if let Some(files) = &rule.files
+        && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
+    {
+        return;
+    }
+    let root = Context {
+        doc,
+        item: doc.root,
+        repo: scan.repo,
+    };
+    if let Some(select) = &rule.select
+        && !condition::eval(select, root).ok
+    {
+        return;
+    }
+    match &rule.for_each {
+        None => out.push(root),
+        Some(path) => {
+            let (_, hits) = root.resolve(path);
+            out.extend(hits.into_iter().map(|item| Context { item, ..root }));
+        }
+    }
 }
 
 /// Where a failing item's finding points: the rule's anchor, else the value that decided the
