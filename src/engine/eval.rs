@@ -182,9 +182,10 @@ struct Tally {
     findings: Vec<Finding>,
 }
 
-/// Documents handed to a worker at a time; fixed, so the split (and with it the order results
-/// are joined in) never depends on the thread count.
-const DOCUMENTS_PER_TASK: usize = 64;
+/// Documents handed to a worker at a time, at most: enough to amortise a task, few enough that
+/// a small repository still spreads over every core. Results are joined in document order, so
+/// the split never shows in the output.
+const MAX_DOCUMENTS_PER_TASK: usize = 64;
 
 /// Runs every rule that judges items one by one (`by_document`), document by document: every
 /// rule reads a document while its tree is in the cache, where running rule by rule walked every
@@ -199,15 +200,17 @@ fn tally_documents(rules: &[Rule], checks: &[Option<Condition>], scan: &Scan<'_>
         .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_ref()?)))
         .collect();
     let slots = rules.iter().filter(|rule| by_document(rule)).count();
+    let per_task = (scan.documents.len() / (rayon::current_num_threads() * 8))
+        .clamp(1, MAX_DOCUMENTS_PER_TASK);
     let chunks: Vec<Vec<Tally>> = scan
         .documents
-        .par_chunks(DOCUMENTS_PER_TASK)
+        .par_chunks(per_task)
         .enumerate()
         .map(|(chunk, documents)| {
             let mut tallies: Vec<Tally> = (0..slots).map(|_| Tally::default()).collect();
             let mut items = Vec::new();
             for (offset, doc) in documents.iter().enumerate() {
-                let unit = chunk * DOCUMENTS_PER_TASK + offset;
+                let unit = chunk * per_task + offset;
                 for (slot, rule, check) in &chosen {
                     if !rule.target.reads(doc.kind) {
                         continue;
