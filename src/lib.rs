@@ -350,8 +350,10 @@ fn assemble(
         files.push(read.source);
     }
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-    let mut repo = link::link(&mut documents, &paths, other_files, &duplicate_keys);
-    let index = suppress::Index::build(&files);
+    let (mut repo, index) = rayon::join(
+        || link::link(&mut documents, &paths, other_files, &duplicate_keys),
+        || suppress::Index::build(&files),
+    );
     suppress::add_facts(
         &mut repo,
         &suppressions_written(&index, &files, &documents, settings),

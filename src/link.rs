@@ -80,15 +80,20 @@ pub fn link(
         let node = doc.tree.str(path, None);
         doc.tree.insert(doc.root, "path", node);
     }
-    let (objects, workloads) = rayon::join(
-        || Objects::index(documents),
-        || collect_workloads(documents),
+    // The repo document reads what was parsed, not what linking adds: it is built meanwhile.
+    let ((objects, workloads), mut repo) = rayon::join(
+        || {
+            rayon::join(
+                || Objects::index(documents),
+                || collect_workloads(documents),
+            )
+        },
+        || repo_document(documents, files, other_files),
     );
     let builds = match_images(documents, &workloads, files);
     link_workloads(documents, &objects, &workloads, &builds, files);
     link_services(documents, &objects, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
-    let mut repo = repo_document(documents, files, other_files);
     add_duplicate_keys(&mut repo, files, duplicate_keys);
     repo
 }
@@ -474,27 +479,36 @@ fn link_workloads(
     builds: &BTreeMap<String, usize>,
     files: &[String],
 ) {
-    let plans: Vec<WorkloadLinks> = workloads
-        .iter()
-        .map(|w| workload_links(objects, w, documents))
+    // Each workload is its own document, so every one is linked on its own, in parallel.
+    let mut plans: Vec<Option<WorkloadLinks>> = Vec::new();
+    plans.resize_with(documents.len(), || None);
+    let found: Vec<(usize, WorkloadLinks)> = workloads
+        .par_iter()
+        .map(|w| (w.doc, workload_links(objects, w, documents)))
         .collect();
-    for (w, plan) in workloads.iter().zip(plans) {
-        let target = &mut documents[w.doc];
-        let tree = &mut target.tree;
-        let linked = tree.map(None);
-        for (key, names) in plan.lists {
-            let node = names_node(tree, &names);
-            tree.insert(linked, key, node);
-        }
-        let replicas = tree.lookup(target.root, "spec.replicas");
-        let (min, loc) = plan
-            .hpa_min
-            .or_else(|| replicas.and_then(|r| Some((tree.as_int(r)?, tree.loc(r)))))
-            .unwrap_or((1, None));
-        let min_node = tree.int(min, loc);
-        tree.insert(linked, "min_replicas", min_node);
-        tree.insert(target.root, "linked", linked);
+    for (doc, plan) in found {
+        plans[doc] = Some(plan);
     }
+    documents
+        .par_iter_mut()
+        .zip(plans)
+        .filter_map(|(target, plan)| Some((target, plan?)))
+        .for_each(|(target, plan)| {
+            let tree = &mut target.tree;
+            let linked = tree.map(None);
+            for (key, names) in plan.lists {
+                let node = names_node(tree, &names);
+                tree.insert(linked, key, node);
+            }
+            let replicas = tree.lookup(target.root, "spec.replicas");
+            let (min, loc) = plan
+                .hpa_min
+                .or_else(|| replicas.and_then(|r| Some((tree.as_int(r)?, tree.loc(r)))))
+                .unwrap_or((1, None));
+            let min_node = tree.int(min, loc);
+            tree.insert(linked, "min_replicas", min_node);
+            tree.insert(target.root, "linked", linked);
+        });
     attach_dockerfiles(documents, workloads, builds, files);
 }
 
