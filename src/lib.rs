@@ -565,12 +565,13 @@ fn build_report(
     evaluation.count_failed_units(rules);
     let score = score::overall(rules, &evaluation.outcomes);
     let categories = score::categories(rules, &evaluation.outcomes);
+    // A monorepo's report holds tens of thousands of findings, each located by line and column.
     let mut findings: Vec<Finding> = evaluation
         .findings
-        .into_iter()
+        .into_par_iter()
         .map(|f| to_finding(files, f))
         .collect();
-    findings.sort_by(|a, b| {
+    findings.par_sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule, &a.message)
             .cmp(&(&b.path, b.line, b.column, &b.rule, &b.message))
     });

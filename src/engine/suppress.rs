@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use rayon::prelude::*;
 use regex::Regex;
 
 use crate::model::Document;
@@ -150,7 +151,9 @@ pub fn written(index: &Index, files: &[SourceFile], documents: &[Document]) -> V
             })
         })
         .collect();
-    out.extend(documents.iter().flat_map(annotations));
+    // Every document is looked at, and in a monorepo that is tens of thousands of trees.
+    let annotated: Vec<Written> = documents.par_iter().flat_map_iter(annotations).collect();
+    out.extend(annotated);
     out.sort();
     // A bare Pod's `pod.annotations` is its `metadata.annotations`: count it once.
     out.dedup_by(|a, b| a.loc.is_some() && a.loc == b.loc);
