@@ -38,12 +38,11 @@ pub fn chart_dirs(entries: &[Entry]) -> BTreeSet<String> {
 /// syntax: Go template text, not YAML, until rendered. Plain YAML there is read as is, the way
 /// Helm would emit it.
 pub fn is_template(path: &str, text: &str, charts: &BTreeSet<String>) -> bool {
-    text.contains("{{")
-        && path.match_indices("templates/").any(|(at, _)| {
-            let chart = &path[..at];
-            (chart.is_empty() || chart.ends_with('/'))
-                && charts.contains(chart.trim_end_matches('/'))
-        })
+    // The path first: every file is asked, and few are under a chart.
+    path.match_indices("templates/").any(|(at, _)| {
+        let chart = &path[..at];
+        (chart.is_empty() || chart.ends_with('/')) && charts.contains(chart.trim_end_matches('/'))
+    }) && text.contains("{{")
 }
 
 /// Where the rendered stream of a chart is shown: `<chart>/(rendered)`.

@@ -1,5 +1,7 @@
 //! Rules × documents → findings and one outcome per rule (checked / failed / not applicable).
 
+use std::collections::HashMap;
+
 use rayon::prelude::*;
 
 use super::compile::{Category, Condition, Rule, Scope, Severity, TemplatePart};
@@ -71,13 +73,15 @@ impl Evaluation {
     /// Sets each rule's `failed_units` from the findings still reported (after suppressions
     /// and the baseline), in rule order.
     pub fn count_failed_units(&mut self, rules: &[Rule]) {
+        let mut units: HashMap<&str, Vec<usize>> = HashMap::new();
+        for finding in &self.findings {
+            units.entry(&finding.rule).or_default().push(finding.unit);
+        }
         for (rule, outcome) in rules.iter().zip(&mut self.outcomes) {
-            let mut units: Vec<usize> = self
-                .findings
-                .iter()
-                .filter(|f| f.rule == rule.id)
-                .map(|f| f.unit)
-                .collect();
+            let Some(units) = units.get_mut(rule.id.as_str()) else {
+                outcome.failed_units = 0;
+                continue;
+            };
             units.sort_unstable();
             units.dedup();
             outcome.failed_units = units.len().min(outcome.units);

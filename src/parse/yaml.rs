@@ -76,11 +76,18 @@ pub fn load(file: FileId, text: &str) -> YamlFile {
 }
 
 impl YamlFile {
-    fn finish_document(&mut self, doc: Option<(Tree, NodeId, Span)>, index: usize) {
-        let Some((tree, root, span)) = doc else {
+    fn finish_document(&mut self, doc: Option<Finished>, index: usize) {
+        let Some(Finished {
+            tree,
+            root,
+            span,
+            aliased,
+        }) = doc
+        else {
             return;
         };
-        if tree.expanded_size(root, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES {
+        // Without aliases every node is reached once, and the tree is as big as it looks.
+        if aliased && tree.expanded_size(root, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES {
             self.errors.push(ParseError::new(
                 format!(
                     "document {} expands to more than {MAX_EXPANDED_NODES} nodes through aliases; \
@@ -110,8 +117,16 @@ fn scan_error(error: &ScanError, text: &str) -> ParseError {
 
 enum Step {
     Continue,
-    Document(Option<(Tree, NodeId, Span)>),
+    Document(Option<Finished>),
     End,
+}
+
+/// A document's tree as loaded, and whether an alias made one node a child twice.
+struct Finished {
+    tree: Tree,
+    root: NodeId,
+    span: Span,
+    aliased: bool,
 }
 
 enum Frame {
@@ -133,6 +148,7 @@ struct Builder {
     anchors: HashMap<usize, NodeId>,
     root: Option<NodeId>,
     doc_start: usize,
+    aliased: bool,
     duplicates: Vec<(String, Span)>,
 }
 
@@ -145,6 +161,7 @@ impl Builder {
             anchors: HashMap::new(),
             root: None,
             doc_start: 0,
+            aliased: false,
             duplicates: Vec::new(),
         }
     }
@@ -165,18 +182,27 @@ impl Builder {
                 self.anchors.clear();
                 self.root = None;
                 self.doc_start = span.start as usize;
+                self.aliased = false;
             }
             Event::DocumentEnd => {
                 let tree = std::mem::take(&mut self.tree);
                 let doc = self.root.take().map(|root| {
                     let end = tree.loc(root).map_or(span.end, |l| l.span.end);
-                    (tree, root, Span::new(self.doc_start, end as usize))
+                    Finished {
+                        tree,
+                        root,
+                        span: Span::new(self.doc_start, end as usize),
+                        aliased: self.aliased,
+                    }
                 });
                 return Step::Document(doc);
             }
             Event::Alias(id) => {
                 let node = match self.anchors.get(&id) {
-                    Some(node) => *node,
+                    Some(node) => {
+                        self.aliased = true;
+                        *node
+                    }
                     None => self.tree.null(self.loc(span)),
                 };
                 self.attach(node, span, None);
