@@ -2,6 +2,8 @@
 //! reaches satisfies it; `not` and `for_each` express "every". Each outcome carries a witness,
 //! the location that decided it, so a finding about a forbidden value points at that value.
 
+use std::borrow::Cow;
+
 use super::compile::{Condition, Literal};
 use super::path::{Origin, Path};
 use super::pattern::Pattern;
@@ -49,21 +51,31 @@ impl Outcome {
 
 /// Decides once every part of `condition` that reads only `$repo`, so evaluating the result per
 /// item costs only what depends on the item (a monorepo's `$repo.files` is read once, not once
-/// per workload).
-pub fn specialise(condition: &Condition, repo: Context<'_>) -> Condition {
+/// per workload). A condition with nothing to decide is returned as it is, not copied: a fleet
+/// specialises every rule once per service.
+pub fn specialise<'c>(condition: &'c Condition, repo: Context<'_>) -> Cow<'c, Condition> {
     if condition.reads_only_repo() {
         let outcome = eval(condition, repo);
-        return Condition::Known(outcome.ok, outcome.witness);
+        return Cow::Owned(Condition::Known(outcome.ok, outcome.witness));
     }
     match condition {
-        Condition::All(items) => {
-            Condition::All(items.iter().map(|c| specialise(c, repo)).collect())
+        Condition::All(items) | Condition::Any(items) => {
+            let parts: Vec<Cow<'c, Condition>> =
+                items.iter().map(|c| specialise(c, repo)).collect();
+            if parts.iter().all(|part| matches!(part, Cow::Borrowed(_))) {
+                return Cow::Borrowed(condition);
+            }
+            let parts = parts.into_iter().map(Cow::into_owned).collect();
+            Cow::Owned(match condition {
+                Condition::All(_) => Condition::All(parts),
+                _ => Condition::Any(parts),
+            })
         }
-        Condition::Any(items) => {
-            Condition::Any(items.iter().map(|c| specialise(c, repo)).collect())
-        }
-        Condition::Not(inner) => Condition::Not(Box::new(specialise(inner, repo))),
-        other => other.clone(),
+        Condition::Not(inner) => match specialise(inner, repo) {
+            Cow::Borrowed(_) => Cow::Borrowed(condition),
+            Cow::Owned(inner) => Cow::Owned(Condition::Not(Box::new(inner))),
+        },
+        other => Cow::Borrowed(other),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rules × documents → findings and one outcome per rule (checked / failed / not applicable).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rayon::prelude::*;
@@ -99,7 +100,7 @@ pub struct Evaluation {
 /// the thread count).
 pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
     let repo_cx = repo_context(scan);
-    let checks: Vec<Option<Condition>> = rules
+    let checks: Vec<Option<Cow<'_, Condition>>> = rules
         .par_iter()
         .map(|rule| {
             let applies = rule
@@ -195,13 +196,17 @@ const MAX_DOCUMENTS_PER_TASK: usize = 64;
 /// rule reads a document while its tree is in the cache, where running rule by rule walked every
 /// tree of a monorepo once per rule and spent most of its time waiting for memory. Returns one
 /// tally per such rule, in rule order, with findings in document order.
-fn tally_documents(rules: &[Rule], checks: &[Option<Condition>], scan: &Scan<'_>) -> Vec<Tally> {
+fn tally_documents(
+    rules: &[Rule],
+    checks: &[Option<Cow<'_, Condition>>],
+    scan: &Scan<'_>,
+) -> Vec<Tally> {
     let chosen: Vec<(usize, &Rule, &Condition)> = rules
         .iter()
         .zip(checks)
         .filter(|(rule, _)| by_document(rule))
         .enumerate()
-        .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_ref()?)))
+        .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_deref()?)))
         .collect();
     let slots = rules.iter().filter(|rule| by_document(rule)).count();
     let per_task = (scan.documents.len() / (rayon::current_num_threads() * 8))
