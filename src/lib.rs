@@ -85,6 +85,18 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
                 .collect(),
         )
     };
+    // Rule regexes are built on first use, and in a small repository building them is most of
+    // the work: start now on the idle workers, while the files are walked and read.
+    let regexes: Vec<engine::pattern::Pattern> = active
+        .iter()
+        .flat_map(|rule| rule.patterns())
+        .cloned()
+        .collect();
+    rayon::spawn(move || {
+        regexes
+            .par_iter()
+            .for_each(engine::pattern::Pattern::prepare)
+    });
     let patterns = TextPatterns::of(&active);
     let (reads, other_files) = match input {
         Input::Dir(root) => read_dir(root, settings, &patterns),

@@ -202,6 +202,26 @@ pub enum Condition {
 }
 
 impl Condition {
+    fn collect_patterns<'a>(&'a self, out: &mut Vec<&'a Pattern>) {
+        match self {
+            Condition::All(items) | Condition::Any(items) => {
+                items.iter().for_each(|c| c.collect_patterns(out));
+            }
+            Condition::Not(inner) => inner.collect_patterns(out),
+            Condition::Matches(_, pattern) | Condition::TextMatches(_, pattern) => {
+                out.push(pattern);
+            }
+            Condition::Exists(_)
+            | Condition::Absent(_)
+            | Condition::Equals(..)
+            | Condition::OneOf(..)
+            | Condition::AtLeast(..)
+            | Condition::AtMost(..)
+            | Condition::In(..)
+            | Condition::Known(..) => {}
+        }
+    }
+
     /// Whether every path in the condition starts at `$repo`, so its value is the same for
     /// every item of a rule.
     pub fn reads_only_repo(&self) -> bool {
@@ -277,6 +297,15 @@ pub struct Rule {
 impl Rule {
     pub fn weight(&self) -> f64 {
         self.weight.unwrap_or_else(|| self.severity.weight())
+    }
+
+    /// Every regex the rule's conditions may search with.
+    pub fn patterns(&self) -> Vec<&Pattern> {
+        let mut out = Vec::new();
+        for condition in self.when.iter().chain(&self.select).chain([&self.check]) {
+            condition.collect_patterns(&mut out);
+        }
+        out
     }
 }
 

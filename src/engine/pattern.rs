@@ -54,6 +54,11 @@ impl Pattern {
         self.regex.get_or_init(|| build(&self.source).ok()).as_ref()
     }
 
+    /// Builds the matcher now if it is not built yet, so a later search need not wait for it.
+    pub fn prepare(&self) {
+        self.regex();
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
         self.regex().is_some_and(|r| r.is_match(text))
     }
