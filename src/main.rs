@@ -145,6 +145,9 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
         })
         .collect();
     progress.finish_and_clear();
+    // The rules and their built regexes are used until the process ends, which is soon:
+    // freeing them piece by piece cost a 28-file scan 0.4 ms (3 %).
+    std::mem::forget(resolved);
     Ok(reports)
 }
 
