@@ -1,6 +1,7 @@
 //! The document model every parser produces and every rule reads: an arena of value nodes, each
 //! with the source location it came from.
 //!
+//! Map keys are interned for the process (`Key`): an entry holds a number, not a string.
 //! YAML aliases are not copied: an alias is the same `NodeId` under a second parent, so a
 //! billion-laughs document costs what its text costs. Loaders bound the *expanded* size (see
 //! `Tree::expanded_size`) so any walk over a tree is bounded too.
@@ -62,7 +63,8 @@ impl Tree {
         self.nodes.is_empty()
     }
 
-    /// Frees the capacity the node arena and its lists reserved while growing.
+    /// Frees the spare capacity each mapping and sequence reserved while growing. (The node
+    /// arena keeps its own: shrinking it measured no lower peak, only the copying.)
     pub fn shrink_to_fit(&mut self) {
         for node in &mut self.nodes {
             match &mut node.value {
