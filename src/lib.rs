@@ -714,3 +714,27 @@ fn build_report(
         sources,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read_whole;
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_the_walk_saw() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("f");
+        let text = "0123456789".repeat(1000);
+        std::fs::write(&path, &text)?;
+        let mut buffer = b"left over".to_vec();
+        // Grown, shrunk and unchanged since the walk.
+        for seen in [0, 3, 10_000, 10_001, 1 << 20] {
+            read_whole(&path, seen, &mut buffer)?;
+            assert_eq!(buffer, text.as_bytes(), "walk saw {seen} bytes");
+        }
+        std::fs::write(&path, "")?;
+        read_whole(&path, 5, &mut buffer)?;
+        assert!(buffer.is_empty());
+        assert!(read_whole(&dir.path().join("missing"), 0, &mut buffer).is_err());
+        Ok(())
+    }
+}
