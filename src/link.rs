@@ -574,6 +574,7 @@ fn attach_dockerfiles(
                 let Some(facts) = tree.get(container, "facts") else {
                     continue;
                 };
+                tree.reserve_exact(small.len());
                 let copy = tree.import(small, *stage);
                 tree.insert(facts, "dockerfile", copy);
             }

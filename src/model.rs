@@ -75,6 +75,12 @@ impl Tree {
         }
     }
 
+    /// Makes room for exactly `additional` more nodes: for a finished tree that is about to
+    /// receive a known number (doubling the arena would leave most of it empty).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.nodes.reserve_exact(additional);
+    }
+
     pub fn add(&mut self, value: Value, loc: Option<Loc>) -> NodeId {
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push(Node { value, loc });
