@@ -30,7 +30,7 @@ fn hostile() -> Report {
     for finding in report.findings.iter_mut().take(3) {
         finding.message = HOSTILE.to_owned();
         finding.object = Some(HOSTILE.to_owned());
-        finding.help = HOSTILE.to_owned();
+        finding.help = HOSTILE.into();
     }
     if let Some(finding) = report.findings.iter_mut().find(|f| f.path.is_some()) {
         finding.path = Some(path.to_owned());

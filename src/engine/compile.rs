@@ -287,7 +287,7 @@ pub struct Rule {
     pub check: Condition,
     pub anchor: Option<Path>,
     pub message: Template,
-    pub help: String,
+    pub help: Arc<str>,
     pub docs: RuleDocs,
     pub weight: Option<f64>,
     /// Where the rule came from: `builtin:rules/health/x.yaml` or a user file path.
@@ -537,7 +537,7 @@ fn build(
         check,
         anchor,
         message,
-        help,
+        help: help.into(),
         docs: RuleDocs {
             summary: spec.summary.value.trim().into(),
             rationale: spec.rationale.value.trim().into(),

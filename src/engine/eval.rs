@@ -34,7 +34,7 @@ pub struct Finding {
     /// `None` for a finding about the repo as a whole (something missing).
     pub loc: Option<Loc>,
     pub object: Option<String>,
-    pub help: String,
+    pub help: std::sync::Arc<str>,
     /// Set when the object carries a `golive.dev/ignore` annotation for this rule.
     pub annotation_suppression: Option<Suppression>,
     /// The document the finding is about (its index in the scan; `REPO_UNIT` for the repo), so

@@ -115,7 +115,7 @@ pub struct Finding {
     pub end_line: Option<usize>,
     pub end_column: Option<usize>,
     pub object: Option<String>,
-    pub help: String,
+    pub help: std::sync::Arc<str>,
     #[serde(skip)]
     pub location: Option<Location>,
 }
