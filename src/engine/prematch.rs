@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::{Input, MatchKind, PatternID, PatternSet};
 
 use super::compile::{Condition, Rule, TemplatePart};
 use super::condition::narrow;
@@ -32,7 +33,7 @@ pub struct TextPatterns {
     /// none of them matched may be dropped.
     complete: bool,
     /// All patterns in one automaton, built on first use.
-    set: OnceLock<Option<Arc<RegexSet>>>,
+    set: OnceLock<Option<Arc<Regex>>>,
 }
 
 impl TextPatterns {
@@ -107,7 +108,7 @@ impl TextPatterns {
 
     /// One pass over a text says which patterns match at all (in most files, none); only
     /// those are searched again for where. `None` if the set is over the size limit.
-    fn set(&self) -> Option<&RegexSet> {
+    fn set(&self) -> Option<&Regex> {
         self.set
             .get_or_init(|| {
                 let sources: Vec<Arc<str>> =
@@ -121,13 +122,20 @@ impl TextPatterns {
     /// first matches. `droppable`: no finding can point into the text and no rule reads it
     /// any other way.
     pub fn search(&self, text: &str, whole: Loc) -> Searched {
-        let hits = self.set().map(|set| set.matches(text));
+        let hits = self.set().map(|set| {
+            let mut hits = PatternSet::new(set.pattern_len());
+            set.which_overlapping_matches(&Input::new(text), &mut hits);
+            hits
+        });
         let finds: Vec<TextFind> = self
             .patterns
             .iter()
             .enumerate()
             .map(|(i, (pattern, _))| {
-                let found = if hits.as_ref().is_none_or(|hits| hits.matched(i)) {
+                let found = if hits
+                    .as_ref()
+                    .is_none_or(|hits| PatternID::new(i).is_ok_and(|id| hits.contains(id)))
+                {
                     pattern.find(text)
                 } else {
                     None
@@ -157,13 +165,21 @@ pub struct Searched {
 
 /// The set of these regexes, built once per process: a fleet scans thousands of services with
 /// the same rules, each with its own `TextPatterns`.
-fn shared_set(sources: Vec<Arc<str>>) -> Option<Arc<RegexSet>> {
-    type Sets = Mutex<HashMap<Vec<Arc<str>>, Option<Arc<RegexSet>>>>;
+fn shared_set(sources: Vec<Arc<str>>) -> Option<Arc<Regex>> {
+    type Sets = Mutex<HashMap<Vec<Arc<str>>, Option<Arc<Regex>>>>;
     static SETS: LazyLock<Sets> = LazyLock::new(Sets::default);
+    // As `RegexSet` would, without the literal prefilters and fully compiled DFAs that take
+    // most of its build time (the rule regexes are built the same way, `pattern::build`).
     let build = |sources: &[Arc<str>]| {
-        RegexSetBuilder::new(sources.iter().map(|s| &**s))
-            .size_limit(SET_SIZE_LIMIT)
-            .build()
+        meta::Builder::new()
+            .configure(
+                meta::Config::new()
+                    .match_kind(MatchKind::All)
+                    .nfa_size_limit(Some(SET_SIZE_LIMIT))
+                    .auto_prefilter(false)
+                    .dfa(false),
+            )
+            .build_many(sources)
             .ok()
             .map(Arc::new)
     };
