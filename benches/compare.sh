@@ -24,17 +24,7 @@ golive=$PWD/target/release/golive
 # median_seconds RUNS COMMAND...: runs the command RUNS times (output discarded) and prints the
 # median wall time in seconds.
 median_seconds() {
-  local n=$1; shift
-  python3 - "$n" "$@" <<'PY'
-import statistics, subprocess, sys, time
-n, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(n):
-    start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append(time.perf_counter() - start)
-print(f"{statistics.median(times):.3f}")
-PY
+  python3 benches/median.py "$@" | awk '{printf "%.3f\n", $1}'
 }
 
 # peak_rss_mb COMMAND...: peak resident memory of one run, in MB.

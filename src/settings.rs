@@ -49,9 +49,10 @@ pub struct Settings {
     pub fleet: bool,
 }
 
-/// The default of `Settings::prematch_from_bytes`: from about here one `RegexSet` pass (built
-/// once, ~3.5 ms) costs less than searching each regex on its own (built without prefilters,
-/// see `engine::pattern`), and holding every text starts to cost memory.
+/// The default of `Settings::prematch_from_bytes`: from about here one pass of all source
+/// regexes together costs less than searching each on its own (see `engine::pattern`), and
+/// holding every text starts to cost memory. Below it the union's lazy DFA does not warm up:
+/// every service of podinfo's size was 5 ms slower with it (`benches/README.md`).
 pub const PREMATCH_FROM_BYTES: u64 = 512 << 10;
 
 impl Settings {

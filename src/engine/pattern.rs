@@ -72,7 +72,7 @@ impl Pattern {
 /// prefilter (about 40 % of what building a regex costs) and without the fully compiled DFA
 /// the meta engine makes for small patterns (another 20 %): every run builds the regexes it
 /// uses, both pay off only on long texts, and a scan with much source code searches those with
-/// one `RegexSet` pass instead (`prematch`). The lazy DFA still runs every search.
+/// one multi-pattern pass instead (`prematch`). The lazy DFA still runs every search.
 fn build(source: &str) -> Result<Regex, String> {
     meta::Builder::new()
         .configure(
