@@ -105,12 +105,20 @@ impl PartialEq<str> for Key {
 mod tests {
     use super::Key;
 
+    /// Runs `f` on a new thread, whose local view of the table starts empty.
+    fn elsewhere<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(f)
+                .join()
+                .unwrap_or_else(|_| panic!("the other thread panicked"))
+        })
+    }
+
     #[test]
     fn equal_text_is_one_key_across_threads() {
         let here = Key::new("golive-key-test-containers");
-        let there = std::thread::spawn(|| Key::new("golive-key-test-containers"))
-            .join()
-            .unwrap();
+        let there = elsewhere(|| Key::new("golive-key-test-containers"));
         assert_eq!(here, there);
         assert_ne!(here, Key::new("golive-key-test-ports"));
         assert_eq!(here.as_str(), "golive-key-test-containers");
@@ -120,17 +128,12 @@ mod tests {
     fn find_does_not_intern() {
         assert_eq!(Key::find("golive-key-test-never-used"), None);
         let key = Key::new("golive-key-test-used");
-        let seen = std::thread::spawn(|| Key::find("golive-key-test-used"))
-            .join()
-            .unwrap();
-        assert_eq!(seen, Some(key));
+        assert_eq!(elsewhere(|| Key::find("golive-key-test-used")), Some(key));
     }
 
     #[test]
     fn texts_interned_on_another_thread_read_back() {
-        let key = std::thread::spawn(|| Key::new("golive-key-test-from-afar"))
-            .join()
-            .unwrap();
+        let key = elsewhere(|| Key::new("golive-key-test-from-afar"));
         assert_eq!(key.to_string(), "golive-key-test-from-afar");
     }
 }
