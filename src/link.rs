@@ -480,24 +480,23 @@ fn link_workloads(
     files: &[String],
 ) {
     // Each workload is its own document, so every one is linked on its own, in parallel.
-    let mut plans: Vec<Option<WorkloadLinks>> = Vec::new();
-    plans.resize_with(documents.len(), || None);
-    let found: Vec<(usize, WorkloadLinks)> = workloads
+    // Workloads are in document order, so a document finds its plan by binary search.
+    let plans: Vec<(usize, WorkloadLinks)> = workloads
         .par_iter()
         .map(|w| (w.doc, workload_links(objects, w, documents)))
         .collect();
-    for (doc, plan) in found {
-        plans[doc] = Some(plan);
-    }
     documents
         .par_iter_mut()
-        .zip(plans)
-        .filter_map(|(target, plan)| Some((target, plan?)))
+        .enumerate()
+        .filter_map(|(doc, target)| {
+            let at = plans.binary_search_by_key(&doc, |(d, _)| *d).ok()?;
+            Some((target, &plans[at].1))
+        })
         .for_each(|(target, plan)| {
             let tree = &mut target.tree;
             let linked = tree.map(None);
-            for (key, names) in plan.lists {
-                let node = names_node(tree, &names);
+            for (key, names) in &plan.lists {
+                let node = names_node(tree, names);
                 tree.insert(linked, key, node);
             }
             let replicas = tree.lookup(target.root, "spec.replicas");
