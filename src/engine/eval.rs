@@ -110,14 +110,12 @@ pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
             applies.then(|| condition::specialise(&rule.check, repo_cx))
         })
         .collect();
-    let mut tallies = tally_documents(rules, &checks, scan).into_iter();
+    let tallies = tally_documents(rules, &checks, scan);
     let results: Vec<(RuleOutcome, Vec<Finding>)> = rules
-        .iter()
+        .par_iter()
         .zip(&checks)
-        .map(|(rule, check)| (rule, check, by_document(rule).then(|| tallies.next())))
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|(rule, check, tally)| match (check, tally.flatten()) {
+        .zip(tallies)
+        .map(|((rule, check), tally)| match (check, tally) {
             (None, _) => (not_applicable(), Vec::new()),
             (Some(_), Some(tally)) => conclude(rule, scan, tally),
             (Some(check), None) => evaluate_rule(rule, check, scan),
@@ -194,13 +192,14 @@ const MAX_DOCUMENTS_PER_TASK: usize = 64;
 
 /// Runs every rule that judges items one by one (`by_document`), document by document: every
 /// rule reads a document while its tree is in the cache, where running rule by rule walked every
-/// tree of a monorepo once per rule and spent most of its time waiting for memory. Returns one
-/// tally per such rule, in rule order, with findings in document order.
+/// tree of a monorepo once per rule and spent most of its time waiting for memory. Returns, for
+/// each rule in order, its tally (findings in document order), or `None` for a rule evaluated
+/// another way.
 fn tally_documents(
     rules: &[Rule],
     checks: &[Option<Cow<'_, Condition>>],
     scan: &Scan<'_>,
-) -> Vec<Tally> {
+) -> Vec<Option<Tally>> {
     let chosen: Vec<(usize, &Rule, &Condition)> = rules
         .iter()
         .zip(checks)
@@ -252,7 +251,11 @@ fn tally_documents(
             sum.findings.extend(part.findings);
         }
     }
-    total
+    let mut total = total.into_iter();
+    rules
+        .iter()
+        .map(|rule| by_document(rule).then(|| total.next()).flatten())
+        .collect()
 }
 
 /// A document-by-document rule's outcome from its tally over all documents.
