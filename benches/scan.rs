@@ -1,5 +1,6 @@
-//! `cargo bench`: parse throughput per artifact kind and whole-scan time on generated monorepos
-//! (1, 200 and 2,000 services). Targets and recorded numbers live in benches/README.md.
+//! `cargo bench`: parse and evaluate throughput per artifact kind (bytes and documents per
+//! second) and whole-scan time on generated monorepos (1, 200 and 2,000 services). Targets and
+//! recorded numbers live in benches/README.md.
 
 #[path = "../examples/monorepo/generator.rs"]
 mod generator;
@@ -7,7 +8,7 @@ mod generator;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use divan::counter::BytesCount;
+use divan::counter::{BytesCount, ItemsCount};
 use golive::model::DocKind;
 use golive::settings::{self, Settings};
 use golive::{Input, check};
@@ -65,9 +66,33 @@ fn sample(kind: DocKind) -> (String, String) {
 #[divan::bench(args = [DocKind::Dockerfile, DocKind::Yaml, DocKind::Markdown])]
 fn parse(bencher: divan::Bencher, kind: DocKind) {
     let (path, text) = sample(kind);
+    let documents = golive::parse::parse(kind, 0, &path, &text).documents.len();
     bencher
         .counter(BytesCount::new(text.len()))
+        .counter(ItemsCount::new(documents))
         .bench(|| golive::parse::parse(kind, 0, &path, divan::black_box(&text)));
+}
+
+/// Every built-in rule on one kind's sample, parsed and linked beforehand as a repository of
+/// that one file.
+#[divan::bench(args = [DocKind::Dockerfile, DocKind::Yaml, DocKind::Markdown])]
+fn evaluate(bencher: divan::Bencher, kind: DocKind) {
+    use golive::engine::{eval, suppress};
+    let (path, text) = sample(kind);
+    let mut documents = golive::parse::parse(kind, 0, &path, &text).documents;
+    let repo = golive::link::link(&mut documents, std::slice::from_ref(&path), &[], &[]);
+    let files = [golive::source::SourceFile::new(path, text.as_str())];
+    let suppressions = suppress::Index::build(&files);
+    let scan = eval::Scan {
+        files: &files,
+        documents: &documents,
+        repo: &repo,
+        suppressions: &suppressions,
+    };
+    bencher
+        .counter(BytesCount::new(text.len()))
+        .counter(ItemsCount::new(documents.len()))
+        .bench(|| eval::evaluate(&settings().rules, &scan));
 }
 
 #[divan::bench(args = [1, 200, 2000], sample_count = 5, sample_size = 1)]
