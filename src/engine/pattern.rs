@@ -1,8 +1,9 @@
-//! A rule's regex: its syntax is checked when the rule is read, and the matcher is built the
-//! first time a rule needs it. Building every regex of a large catalogue up front costs more than
-//! scanning a small repository, and most rules of a given repo never reach their regexes.
+//! A rule's regex: its syntax is checked when the rule is read, and the matcher is built once
+//! per process and source text, on first use or as a scan starts (`Pattern::prepare`, on every
+//! core): building is most of what a scan of a small repository costs.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
@@ -14,12 +15,14 @@ pub type Match = regex_automata::Match;
 /// pathological one is refused instead of eating memory.
 const SIZE_LIMIT: usize = 1 << 20;
 
+type Built = Arc<OnceLock<Option<Regex>>>;
+
 #[derive(Clone, Debug)]
 pub struct Pattern {
     source: Arc<str>,
-    /// Shared by every clone: each scan of a fleet works on its own copy of the rules, and
-    /// must not build the same regex again.
-    regex: Arc<OnceLock<Option<Regex>>>,
+    /// Shared by every pattern with the same source in the process: each scan of a fleet works
+    /// on its own copy of the rules, and several built-in rules use the same regex.
+    regex: Built,
 }
 
 impl Pattern {
@@ -34,10 +37,27 @@ impl Pattern {
     /// Builds on first use, unchecked: only for the built-in rules, whose every regex the
     /// catalogue test builds eagerly (`tests/catalog.rs`).
     pub fn deferred(source: &str) -> Pattern {
-        Pattern {
-            source: source.into(),
-            regex: Arc::new(OnceLock::new()),
+        type Shared = Mutex<HashMap<Arc<str>, Built>>;
+        static SHARED: LazyLock<Shared> = LazyLock::new(Shared::default);
+        // A poisoned lock (a panic elsewhere) only costs building this regex on its own.
+        let Ok(mut shared) = SHARED.lock() else {
+            return Pattern {
+                source: source.into(),
+                regex: Built::default(),
+            };
+        };
+        if let Some((source, regex)) = shared.get_key_value(source) {
+            return Pattern {
+                source: source.clone(),
+                regex: regex.clone(),
+            };
         }
+        let pattern = Pattern {
+            source: source.into(),
+            regex: Built::default(),
+        };
+        shared.insert(pattern.source.clone(), pattern.regex.clone());
+        pattern
     }
 
     pub fn as_str(&self) -> &str {
