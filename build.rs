@@ -3,6 +3,10 @@
 //! second time as JSON of the same spec types (`src/engine/spec.rs`): the binary reads that ten
 //! times faster than YAML at every start. A file that does not read is embedded as YAML only,
 //! so the binary reports its problem with a pointed error, as for a user's rule file.
+//!
+//! Every regex of those rules is also compiled here, once, into a pair of sparse DFAs (forward and
+//! reverse) embedded as bytes: the binary loads one in constant time, where building it from its
+//! source took most of what a small repository's scan cost (`src/engine/pattern.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +14,98 @@ use std::path::{Path, PathBuf};
 #[path = "src/engine/spec.rs"]
 mod spec;
 
-/// The rule as JSON of its spec, or `None` when it does not read as a rule.
-fn as_json(text: &str) -> Option<String> {
+/// The rule as JSON of its spec, or `None` when it does not read as a rule; its regexes are
+/// added to `sources`.
+fn as_json(text: &str, sources: &mut std::collections::BTreeSet<String>) -> Option<String> {
     let rule: spec::RuleSpec = serde_saphyr::from_str(text).ok()?;
+    let mut found = Vec::new();
+    for condition in rule.select.iter().chain(&rule.when).chain([&rule.check]) {
+        regexes(condition, &mut found);
+    }
+    sources.extend(found.into_iter().map(str::to_owned));
     serde_json::to_string(&rule).ok()
+}
+
+/// The regexes of a rule's conditions, in the order they appear.
+fn regexes<'a>(condition: &'a spec::ConditionSpec, out: &mut Vec<&'a str>) {
+    use spec::ConditionSpec as C;
+    match condition {
+        C::All(items) | C::Any(items) => items.iter().for_each(|c| regexes(c, out)),
+        C::Not(inner) => regexes(inner, out),
+        C::Matches(pattern) => out.push(&pattern.regex.value),
+        C::TextMatches(pattern) => out.push(&pattern.regex.value),
+        C::Exists(_)
+        | C::Absent(_)
+        | C::Equals(_)
+        | C::OneOf(_)
+        | C::AtLeast(_)
+        | C::AtMost(_)
+        | C::In(_) => {}
+    }
+}
+
+/// A built-in regex's DFAs may take this many bytes together; a larger one is built when a
+/// scan first needs it, as a user rule's regex is (the largest built-in one would take 5 MB).
+const DFA_BUDGET: usize = 256 << 10;
+
+/// The forward and reverse sparse DFAs of `source`, serialized for the target's byte order, or
+/// `None` when they cannot be built (a Unicode word boundary) or exceed `DFA_BUDGET`. Same
+/// semantics as the binary's regexes: Unicode, UTF-8, leftmost-first.
+fn dfas(source: &str, big_endian: bool) -> Option<(Vec<u8>, Vec<u8>)> {
+    use regex_automata::dfa::{dense, regex::Regex};
+    let regex = Regex::builder()
+        .dense(
+            dense::Config::new()
+                .match_kind(regex_automata::MatchKind::LeftmostFirst)
+                .minimize(true)
+                .dfa_size_limit(Some(16 * DFA_BUDGET))
+                .determinize_size_limit(Some(16 * DFA_BUDGET)),
+        )
+        .build(source)
+        .ok()?;
+    let forward = regex.forward().to_sparse().ok()?;
+    let reverse = regex.reverse().to_sparse().ok()?;
+    if forward.memory_usage() + reverse.memory_usage() > DFA_BUDGET {
+        return None;
+    }
+    Some(if big_endian {
+        (forward.to_bytes_big_endian(), reverse.to_bytes_big_endian())
+    } else {
+        (
+            forward.to_bytes_little_endian(),
+            reverse.to_bytes_little_endian(),
+        )
+    })
+}
+
+/// Writes the DFAs of every regex in `sources` to `OUT_DIR/builtin_dfas.bin` and returns the Rust
+/// table locating each: (source, start of forward, start of reverse, end), sorted by source.
+fn embed_dfas(sources: &std::collections::BTreeSet<String>, out_dir: &Path) -> String {
+    let big_endian = std::env::var("CARGO_CFG_TARGET_ENDIAN").is_ok_and(|e| e == "big");
+    let mut bytes = Vec::new();
+    let mut table = String::from("static BUILTIN_DFAS: &[(&str, usize, usize, usize)] = &[\n");
+    for source in sources {
+        if let Some((forward, reverse)) = dfas(source, big_endian) {
+            let start = bytes.len();
+            bytes.extend_from_slice(&forward);
+            let middle = bytes.len();
+            bytes.extend_from_slice(&reverse);
+            table.push_str(&format!(
+                "    ({source:?}, {start}, {middle}, {}),\n",
+                bytes.len()
+            ));
+        }
+    }
+    table.push_str("];\n");
+    let blob = out_dir.join("builtin_dfas.bin");
+    if let Err(error) = std::fs::write(&blob, bytes) {
+        panic!("cannot write {}: {error}", blob.display());
+    }
+    table.push_str(&format!(
+        "static BUILTIN_DFA_BYTES: &[u8] = include_bytes!({:?});\n",
+        blob.display().to_string()
+    ));
+    table
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -40,13 +132,14 @@ fn main() {
     println!("cargo:rerun-if-changed=src/engine/spec.rs");
     let mut code = String::from("static BUILTIN_RULES: &[(&str, &str)] = &[\n");
     let mut prepared = String::from("static BUILTIN_JSON: &[Option<&str>] = &[\n");
+    let mut sources = std::collections::BTreeSet::new();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let relative = file.strip_prefix(&root).unwrap_or(file);
         let relative = relative.to_string_lossy().replace('\\', "/");
         let json = std::fs::read_to_string(file)
             .ok()
-            .and_then(|text| as_json(&text));
+            .and_then(|text| as_json(&text, &mut sources));
         code.push_str(&format!(
             "    ({relative:?}, include_str!({:?})),\n",
             file.display().to_string()
@@ -56,7 +149,9 @@ fn main() {
     prepared.push_str("];\n");
     code.push_str("];\n");
     code.push_str(&prepared);
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_rules.rs");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    code.push_str(&embed_dfas(&sources, &out_dir));
+    let out = out_dir.join("builtin_rules.rs");
     if let Err(error) = std::fs::write(&out, code) {
         panic!("cannot write {}: {error}", out.display());
     }

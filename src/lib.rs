@@ -85,8 +85,9 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
                 .collect(),
         )
     };
-    // Rule regexes are built on first use, and in a small repository building them is most of
-    // the work: start now on the idle workers, while the files are walked and read.
+    // Rule regexes without compiled DFAs are built on first use, and in a small repository
+    // building them is much of the work: start now on the idle workers, while the files are
+    // walked and read.
     let regexes: Vec<engine::pattern::Pattern> = active
         .iter()
         .flat_map(|rule| rule.patterns())
@@ -132,6 +133,16 @@ fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<R
         .sum();
     // A fleet shares one set of source regexes, built once, so every service searches its
     // source files as it reads them however small it is.
+    // Each source regex will search more bytes than building it costs: build them while the
+    // files are read (`engine::pattern`).
+    if source_bytes >= engine::pattern::RENT as u64 {
+        let regexes: Vec<engine::pattern::Pattern> = patterns.patterns().cloned().collect();
+        rayon::spawn(move || {
+            regexes
+                .par_iter()
+                .for_each(engine::pattern::Pattern::prepare_for_long_texts)
+        });
+    }
     let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
     let patterns = prematch.then_some(patterns);
     let charts = helm::chart_dirs(&walked.entries);

@@ -59,6 +59,49 @@ fn every_rule_is_complete() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A built-in regex first searches with the DFAs `build.rs` compiled, loaded without validation
+/// at run time: here each is validated, and both engines must find the same match in every
+/// fixture file and line, and in texts where Unicode case folding matters.
+#[test]
+fn compiled_regexes_are_valid_and_match_as_built_ones() {
+    use golive::engine::pattern::{self, BothEngines};
+    assert_eq!(pattern::invalid_compiled(), Vec::<&str>::new());
+    let sources: Vec<&str> = builtin::dfa_sources().collect();
+    assert!(
+        sources.len() > 80,
+        "build.rs compiled {} regexes",
+        sources.len()
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut texts: Vec<String> = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                texts.extend(text.lines().map(str::to_owned));
+                texts.push(text);
+            }
+        }
+    }
+    texts.extend(["", " ", "\u{212a}ubelet", "Unhea\u{17f}lthy", "été RESTORE"].map(str::to_owned));
+    texts.sort();
+    texts.dedup();
+    let mut disagreements = Vec::new();
+    for source in sources {
+        let engines = BothEngines::of(source).unwrap_or_else(|| panic!("{source} builds"));
+        for text in &texts {
+            let [compiled, built] = engines.find(text);
+            if compiled != built {
+                disagreements.push(format!("{source} on {text:?}: {compiled:?} vs {built:?}"));
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
 /// Built-in rules build their regexes lazily at run time; here every one is built, so a pattern
 /// over the size limit fails the suite instead of silently matching nothing.
 #[test]

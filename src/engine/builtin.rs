@@ -12,3 +12,21 @@ pub fn files() -> &'static [(&'static str, &'static str)] {
 pub fn prepared() -> &'static [Option<&'static str>] {
     BUILTIN_JSON
 }
+
+/// The bytes of the forward and the reverse DFA `build.rs` compiled from the built-in regex
+/// `source`, or `None` when it compiled none (too large, or a Unicode word boundary).
+pub fn dfa_bytes(source: &str) -> Option<(&'static [u8], &'static [u8])> {
+    let at = BUILTIN_DFAS
+        .binary_search_by(|(s, ..)| (*s).cmp(source))
+        .ok()?;
+    let (_, start, middle, end) = BUILTIN_DFAS[at];
+    Some((
+        BUILTIN_DFA_BYTES.get(start..middle)?,
+        BUILTIN_DFA_BYTES.get(middle..end)?,
+    ))
+}
+
+/// Every source `dfa_bytes` has DFAs for.
+pub fn dfa_sources() -> impl Iterator<Item = &'static str> {
+    BUILTIN_DFAS.iter().map(|(source, ..)| *source)
+}
