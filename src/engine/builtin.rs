@@ -13,17 +13,31 @@ pub fn prepared() -> &'static [Option<&'static str>] {
     BUILTIN_JSON
 }
 
-/// The bytes of the forward and the reverse DFA `build.rs` compiled from the built-in regex
-/// `source`, or `None` when it compiled none (too large, or a Unicode word boundary).
-pub fn dfa_bytes(source: &str) -> Option<(&'static [u8], &'static [u8])> {
+/// Bytes aligned for the dense DFAs among `BUILTIN_DFA_BYTES`, which are read as `u32`s.
+#[repr(C, align(8))]
+struct Aligned<T: ?Sized>(T);
+
+/// The DFAs `build.rs` compiled from a built-in regex.
+#[derive(Clone, Copy, Debug)]
+pub struct DfaBytes {
+    /// Dense (a regex that searches whole texts) or sparse.
+    pub dense: bool,
+    pub forward: &'static [u8],
+    pub reverse: &'static [u8],
+}
+
+/// The DFAs `build.rs` compiled from the built-in regex `source`, or `None` when it compiled
+/// none (too large, or a Unicode word boundary).
+pub fn dfa_bytes(source: &str) -> Option<DfaBytes> {
     let at = BUILTIN_DFAS
         .binary_search_by(|(s, ..)| (*s).cmp(source))
         .ok()?;
-    let (_, start, middle, end) = BUILTIN_DFAS[at];
-    Some((
-        BUILTIN_DFA_BYTES.get(start..middle)?,
-        BUILTIN_DFA_BYTES.get(middle..end)?,
-    ))
+    let (_, dense, start, middle, end) = BUILTIN_DFAS[at];
+    Some(DfaBytes {
+        dense,
+        forward: BUILTIN_DFA_BYTES.0.get(start..middle)?,
+        reverse: BUILTIN_DFA_BYTES.0.get(middle..end)?,
+    })
 }
 
 /// Every source `dfa_bytes` has DFAs for.

@@ -2,22 +2,24 @@
 //! every pattern with the same source in the process.
 //!
 //! Building a regex is most of what a scan of a small repository would cost, so a built-in
-//! regex starts with the DFAs `build.rs` compiled from it, loaded in constant time. Those search
-//! a byte five times slower than a built regex's lazy DFA once that is warm, so a pattern uses
-//! them only until the bytes searched would have paid for building its regex (`RENT`), and then
-//! builds it: a small repository builds few regexes, a large one hardly searches without them.
-//! Either way the matches are the same (`tests/catalog.rs` compares them on every fixture).
+//! regex comes with the DFAs `build.rs` compiled from it, loaded in constant time on first use.
+//! A regex that searches whole texts (`text_matches`) has dense ones, as fast as a built regex's
+//! warm lazy DFA, and is never built. One that searches single values has sparse ones, a tenth
+//! of the size but five times slower per byte: it uses them until the bytes searched would have
+//! paid for building it (`RENT`), then builds it. So a small repository builds few regexes and a
+//! large one hardly searches without them; the matches are the same either way (`tests/catalog.rs`
+//! compares the engines on every fixture).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use regex_automata::dfa::{Automaton, regex::Regex as DfaRegex, sparse};
+use regex_automata::dfa::{Automaton, dense, regex::Regex as DfaRegex, sparse};
 use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind};
+use regex_automata::{Input, MatchError, MatchKind};
 
-use super::builtin;
+use super::builtin::{self, DfaBytes};
 
 /// A match: its byte range in the searched text.
 pub type Match = regex_automata::Match;
@@ -26,28 +28,81 @@ pub type Match = regex_automata::Match;
 /// pathological one is refused instead of eating memory.
 const SIZE_LIMIT: usize = 1 << 20;
 
-/// What a pattern may search with its compiled DFAs before it builds its regex, in bytes (plus
+/// What a pattern may search with sparse DFAs before it builds its regex, in bytes (plus
 /// `PER_SEARCH` for each search): about what building an average built-in regex costs, at the
-/// DFAs' speed (~7 ns a byte, five times a warm lazy DFA's). A scan with more source code than
-/// this builds its source regexes as it starts.
+/// sparse DFAs' speed (~7 ns a byte). A scan with more source code than this builds the source
+/// regexes that have no dense DFAs as it starts.
 pub const RENT: usize = 32 << 10;
 
-/// The fixed cost of a search with compiled DFAs, in bytes of `RENT`.
+/// The fixed cost of a search with sparse DFAs, in bytes of `RENT`.
 const PER_SEARCH: usize = 16;
 
-type Compiled = DfaRegex<sparse::DFA<&'static [u8]>>;
+/// The DFAs `build.rs` compiled from a built-in regex, loaded.
+enum Compiled {
+    Sparse(DfaRegex<sparse::DFA<&'static [u8]>>),
+    Dense(DfaRegex<dense::DFA<&'static [u32]>>),
+}
+
+impl Compiled {
+    /// `build.rs` wrote the bytes with `to_bytes_*_endian` of the same regex-automata version
+    /// (one version per semver range in Cargo.lock; the format's version is still checked);
+    /// `tests/catalog.rs` loads each with the validating `from_bytes`. Validating at every start
+    /// would cost as much as building the regexes.
+    fn load(bytes: DfaBytes) -> Option<Compiled> {
+        Some(if bytes.dense {
+            // SAFETY: as above; the bytes of a dense DFA start 8-aligned (`builtin::Aligned`).
+            let forward = unsafe { dense::DFA::from_bytes_unchecked(bytes.forward) }.ok()?;
+            let reverse = unsafe { dense::DFA::from_bytes_unchecked(bytes.reverse) }.ok()?;
+            Compiled::Dense(DfaRegex::builder().build_from_dfas(forward.0, reverse.0))
+        } else {
+            // SAFETY: as above.
+            let forward = unsafe { sparse::DFA::from_bytes_unchecked(bytes.forward) }.ok()?;
+            let reverse = unsafe { sparse::DFA::from_bytes_unchecked(bytes.reverse) }.ok()?;
+            Compiled::Sparse(DfaRegex::builder().build_from_dfas(forward.0, reverse.0))
+        })
+    }
+
+    /// Errors only if the DFAs quit, which these never do (they are built without quit bytes).
+    fn is_match(&self, text: &str) -> Result<bool, MatchError> {
+        fn any<A: Automaton>(regex: &DfaRegex<A>, text: &str) -> Result<bool, MatchError> {
+            let input = Input::new(text).earliest(true);
+            Ok(regex.forward().try_search_fwd(&input)?.is_some())
+        }
+        match self {
+            Compiled::Sparse(regex) => any(regex, text),
+            Compiled::Dense(regex) => any(regex, text),
+        }
+    }
+
+    fn find(&self, text: &str) -> Result<Option<Match>, MatchError> {
+        match self {
+            Compiled::Sparse(regex) => regex.try_search(&Input::new(text)),
+            Compiled::Dense(regex) => regex.try_search(&Input::new(text)),
+        }
+    }
+}
 
 /// The matchers of one source, shared by every pattern with that source in the process: each
 /// scan of a fleet works on its own copy of the rules, and several built-in rules use the same
 /// regex.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Matchers {
-    /// The DFAs `build.rs` compiled (built-in regexes only).
-    compiled: Option<Compiled>,
-    /// What was searched with `compiled` so far, in `RENT` units.
+    /// The DFAs `build.rs` compiled (built-in regexes only), loaded on first use.
+    compiled: Option<DfaBytes>,
+    loaded: OnceLock<Option<Compiled>>,
+    /// What was searched with sparse DFAs so far, in `RENT` units.
     rented: AtomicUsize,
     /// The regex built from the source, on first need; `None` if it exceeds the size limit.
     built: OnceLock<Option<Regex>>,
+}
+
+impl std::fmt::Debug for Matchers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matchers")
+            .field("compiled", &self.compiled.map(|c| c.dense))
+            .field("built", &self.built.get().map(Option::is_some))
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -70,11 +125,17 @@ impl Pattern {
     pub fn deferred(source: &str) -> Pattern {
         type Shared = Mutex<HashMap<Arc<str>, Arc<Matchers>>>;
         static SHARED: LazyLock<Shared> = LazyLock::new(Shared::default);
+        let matchers = || {
+            Arc::new(Matchers {
+                compiled: builtin::dfa_bytes(source),
+                ..Matchers::default()
+            })
+        };
         // A poisoned lock (a panic elsewhere) only costs loading this pattern's matchers again.
         let Ok(mut shared) = SHARED.lock() else {
             return Pattern {
                 source: source.into(),
-                matchers: Arc::new(Matchers::of(source)),
+                matchers: matchers(),
             };
         };
         if let Some((source, matchers)) = shared.get_key_value(source) {
@@ -85,7 +146,7 @@ impl Pattern {
         }
         let pattern = Pattern {
             source: source.into(),
-            matchers: Arc::new(Matchers::of(source)),
+            matchers: matchers(),
         };
         shared.insert(pattern.source.clone(), pattern.matchers.clone());
         pattern
@@ -116,10 +177,12 @@ impl Pattern {
         }
     }
 
-    /// Builds the regex now even if compiled DFAs stand in for it: for a pattern about to
-    /// search many long texts (source files).
+    /// Builds the regex now unless dense DFAs stand in for it: for a pattern about to search
+    /// many long texts (source files).
     pub fn prepare_for_long_texts(&self) {
-        self.built();
+        if !self.matchers.compiled.is_some_and(|c| c.dense) {
+            self.built();
+        }
     }
 
     /// The compiled DFAs, if this search should use them.
@@ -128,65 +191,47 @@ impl Pattern {
         if matches!(matchers.built.get(), Some(Some(_))) {
             return None;
         }
-        let compiled = matchers.compiled.as_ref()?;
+        let bytes = matchers.compiled?;
+        let compiled = matchers
+            .loaded
+            .get_or_init(|| Compiled::load(bytes))
+            .as_ref()?;
+        if let Compiled::Dense(_) = compiled {
+            return Some(compiled);
+        }
         let cost = text.len() + PER_SEARCH;
         (matchers.rented.fetch_add(cost, Ordering::Relaxed) + cost <= RENT).then_some(compiled)
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        if let Some(compiled) = self.compiled_for(text) {
-            let input = Input::new(text).earliest(true);
-            if let Ok(found) = compiled.forward().try_search_fwd(&input) {
-                return found.is_some();
-            }
+        if let Some(Ok(found)) = self.compiled_for(text).map(|c| c.is_match(text)) {
+            return found;
         }
         self.built().is_some_and(|r| r.is_match(text))
     }
 
     pub fn find(&self, text: &str) -> Option<Match> {
-        if let Some(compiled) = self.compiled_for(text)
-            && let Ok(found) = compiled.try_search(&Input::new(text))
-        {
+        if let Some(Ok(found)) = self.compiled_for(text).map(|c| c.find(text)) {
             return found;
         }
         self.built()?.find(text)
     }
 }
 
-impl Matchers {
-    fn of(source: &str) -> Matchers {
-        Matchers {
-            compiled: builtin::dfa_bytes(source).and_then(|(f, r)| load(f, r)),
-            ..Matchers::default()
-        }
-    }
-}
-
-/// The DFAs `build.rs` serialized for a built-in regex.
-fn load(forward: &'static [u8], reverse: &'static [u8]) -> Option<Compiled> {
-    // SAFETY: the bytes were written by `build.rs` with `to_bytes_*_endian` of the same
-    // regex-automata version (one version per semver range in Cargo.lock, and the format's
-    // version is still checked here); `tests/catalog.rs` loads each with the validating
-    // `from_bytes`. Validating at every start would cost as much as building the regexes.
-    let forward = unsafe { sparse::DFA::from_bytes_unchecked(forward) }
-        .ok()?
-        .0;
-    let reverse = unsafe { sparse::DFA::from_bytes_unchecked(reverse) }
-        .ok()?
-        .0;
-    Some(DfaRegex::builder().build_from_dfas(forward, reverse))
-}
-
-/// The built-in regexes whose compiled DFAs do not load with full validation, which `load`
-/// cannot afford at every start (the catalogue test expects none).
+/// The built-in regexes whose compiled DFAs do not load with full validation, which
+/// `Compiled::load` cannot afford at every start (the catalogue test expects none).
 pub fn invalid_compiled() -> Vec<&'static str> {
+    let valid = |bytes: DfaBytes| {
+        if bytes.dense {
+            dense::DFA::from_bytes(bytes.forward).is_ok()
+                && dense::DFA::from_bytes(bytes.reverse).is_ok()
+        } else {
+            sparse::DFA::from_bytes(bytes.forward).is_ok()
+                && sparse::DFA::from_bytes(bytes.reverse).is_ok()
+        }
+    };
     builtin::dfa_sources()
-        .filter(|source| {
-            builtin::dfa_bytes(source).is_none_or(|(forward, reverse)| {
-                sparse::DFA::from_bytes(forward).is_err()
-                    || sparse::DFA::from_bytes(reverse).is_err()
-            })
-        })
+        .filter(|source| !builtin::dfa_bytes(source).is_some_and(valid))
         .collect()
 }
 
@@ -200,9 +245,8 @@ pub struct BothEngines {
 impl BothEngines {
     /// `None` if `source` has no compiled DFAs or does not build.
     pub fn of(source: &str) -> Option<BothEngines> {
-        let (forward, reverse) = builtin::dfa_bytes(source)?;
         Some(BothEngines {
-            compiled: load(forward, reverse)?,
+            compiled: Compiled::load(builtin::dfa_bytes(source)?)?,
             built: build(source).ok()?,
         })
     }
@@ -210,14 +254,10 @@ impl BothEngines {
     /// Each engine's first match in `text` (`Err` if the DFAs fail to search), and whether each
     /// says there is one.
     pub fn find(&self, text: &str) -> [(Result<Option<Match>, String>, bool); 2] {
-        let compiled = self.compiled.try_search(&Input::new(text));
-        let compiled_any = self
-            .compiled
-            .forward()
-            .try_search_fwd(&Input::new(text).earliest(true))
-            .is_ok_and(|found| found.is_some());
+        let compiled = self.compiled.find(text).map_err(|e| e.to_string());
+        let compiled_any = self.compiled.is_match(text).unwrap_or(false);
         [
-            (compiled.map_err(|e| e.to_string()), compiled_any),
+            (compiled, compiled_any),
             (Ok(self.built.find(text)), self.built.is_match(text)),
         ]
     }
