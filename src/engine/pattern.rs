@@ -188,7 +188,8 @@ impl Pattern {
     /// The compiled DFAs, if this search should use them.
     fn compiled_for(&self, text: &str) -> Option<&Compiled> {
         let matchers = &*self.matchers;
-        if matches!(matchers.built.get(), Some(Some(_))) {
+        let built = matchers.built.get();
+        if matches!(built, Some(Some(_))) {
             return None;
         }
         let bytes = matchers.compiled?;
@@ -196,11 +197,18 @@ impl Pattern {
             .loaded
             .get_or_init(|| Compiled::load(bytes))
             .as_ref()?;
-        if let Compiled::Dense(_) = compiled {
+        // Dense DFAs are as fast as a built regex; and a regex over the size limit has nothing
+        // better than its DFAs.
+        if matches!(compiled, Compiled::Dense(_)) || built.is_some() {
             return Some(compiled);
         }
-        let cost = text.len() + PER_SEARCH;
-        (matchers.rented.fetch_add(cost, Ordering::Relaxed) + cost <= RENT).then_some(compiled)
+        let cost = text.len().saturating_add(PER_SEARCH);
+        let rented = matchers.rented.load(Ordering::Relaxed);
+        if rented > RENT {
+            return None;
+        }
+        let rented = matchers.rented.fetch_add(cost, Ordering::Relaxed);
+        (rented.saturating_add(cost) <= RENT).then_some(compiled)
     }
 
     pub fn is_match(&self, text: &str) -> bool {
@@ -235,6 +243,9 @@ pub fn invalid_compiled() -> Vec<&'static str> {
         .collect()
 }
 
+/// An engine's first match in a text and whether it says there is one (`Err` if it failed).
+pub type SearchResult = (Result<Option<Match>, String>, Result<bool, String>);
+
 /// A built-in regex's compiled DFAs and its built regex side by side, for the catalogue test
 /// that they agree.
 pub struct BothEngines {
@@ -253,12 +264,12 @@ impl BothEngines {
 
     /// Each engine's first match in `text` (`Err` if the DFAs fail to search), and whether each
     /// says there is one.
-    pub fn find(&self, text: &str) -> [(Result<Option<Match>, String>, bool); 2] {
+    pub fn find(&self, text: &str) -> [SearchResult; 2] {
         let compiled = self.compiled.find(text).map_err(|e| e.to_string());
-        let compiled_any = self.compiled.is_match(text).unwrap_or(false);
+        let compiled_any = self.compiled.is_match(text).map_err(|e| e.to_string());
         [
             (compiled, compiled_any),
-            (Ok(self.built.find(text)), self.built.is_match(text)),
+            (Ok(self.built.find(text)), Ok(self.built.is_match(text))),
         ]
     }
 }
