@@ -245,3 +245,24 @@ fn the_fleet_table_lists_each_service_once() {
     }
     assert!(table.contains(&format!("{SERVICES} services, ")), "{table}");
 }
+
+#[test]
+fn fleet_table_columns_line_up_whatever_the_names() {
+    let repo = monorepo();
+    let long = "services/a-service-whose-folder-name-is-longer-than-forty-characters";
+    std::fs::create_dir_all(repo.path().join(long)).unwrap_or_else(|e| panic!("{e}"));
+    let (out, _) = golive(repo.path(), &["check", "services/svc-0000", long]);
+    let table = out
+        .rsplit_once("\nservice ")
+        .map(|(_, t)| format!("service {t}"))
+        .unwrap_or_else(|| panic!("no fleet table: {out}"));
+    let lines: Vec<&str> = table.lines().take(3).collect();
+    let grade = lines[0].find("grade").unwrap_or_else(|| panic!("{table}"));
+    for row in &lines[1..] {
+        let letter = row.get(grade..=grade).unwrap_or("");
+        assert!(
+            ["A", "B", "C", "D", "F"].contains(&letter),
+            "the grade column starts at {grade} in every row:\n{table}"
+        );
+    }
+}

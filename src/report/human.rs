@@ -227,12 +227,23 @@ fn summary(out: &mut String, report: &Report) {
 
 fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
     let paint = Paint { color };
+    let names: Vec<String> = reports
+        .iter()
+        .map(|r| escape_controls(&r.target).into_owned())
+        .collect();
+    // As wide as the longest service name, so columns line up, within reason for a terminal.
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(40, 100);
     let _ = writeln!(
         out,
-        "\n{:<40} {:>5}  grade  gate    top finding",
+        "\n{:<width$} {:>5}  grade  gate    top finding",
         "service", "score"
     );
-    for report in reports {
+    for (report, name) in reports.iter().zip(&names) {
         let top = top_finding(report).map_or("-", |f| f.rule.as_str());
         let gate = if report.gate.passed {
             "passed"
@@ -241,8 +252,7 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         };
         let _ = writeln!(
             out,
-            "{:<40} {:>5.1}  {:<5}  {}  {top}",
-            escape_controls(&report.target),
+            "{name:<width$} {:>5.1}  {:<5}  {}  {top}",
             report.score,
             report.grade,
             paint.verdict(report.gate.passed, &format!("{gate:<6}"))
