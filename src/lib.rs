@@ -133,8 +133,8 @@ fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<R
         .sum();
     // A fleet shares one set of source regexes, built once, so every service searches its
     // source files as it reads them however small it is.
-    // Each source regex will search more bytes than building it costs: build them while the
-    // files are read (`engine::pattern`).
+    // Each source regex will search more bytes than building it costs: build those without
+    // dense DFAs (none of the built-in ones today) while the files are read (`engine::pattern`).
     if source_bytes >= engine::pattern::RENT as u64 {
         let regexes: Vec<engine::pattern::Pattern> = patterns.patterns().cloned().collect();
         rayon::spawn(move || {
