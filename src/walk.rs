@@ -1,6 +1,7 @@
 //! The repository walk: every file golive may read, sorted by path, never leaving the root.
 //!
-//! `.gitignore` is honoured even outside a git checkout; hidden folders are walked (`.github`
+//! `.gitignore` files (and the root's `.git/info/exclude`) are honoured even outside a git
+//! checkout, and no ignore file above the root is opened; hidden folders are walked (`.github`
 //! holds CI and CODEOWNERS); symlinks are never followed, and a symlinked file is read only when
 //! its target lies inside the root.
 
@@ -9,6 +10,7 @@ use std::sync::PoisonError;
 
 use globset::GlobSet;
 use ignore::WalkBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::classify::{self, SKIPPED_DIRS};
 use crate::model::DocKind;
@@ -43,20 +45,26 @@ pub struct Walk {
 
 pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let excluded = git_exclude(root);
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
         .require_git(false)
-        .git_ignore(true)
-        .git_exclude(true)
+        // `.gitignore` is read as a custom ignore file, and `.git/info/exclude` by `git_exclude`:
+        // the walker's own git support opens the ignore files of every directory above the
+        // root too, even with `parents(false)`, which only stops it applying them.
+        .git_ignore(false)
+        .git_exclude(false)
         .git_global(false)
+        .add_custom_ignore_filename(".gitignore")
         .ignore(true)
         .parents(false)
         .follow_links(false)
-        .filter_entry(|entry| {
-            let name = entry.file_name().to_string_lossy();
-            !(entry.file_type().is_some_and(|t| t.is_dir())
-                && SKIPPED_DIRS.contains(&name.as_ref()))
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let skipped =
+                is_dir && SKIPPED_DIRS.contains(&entry.file_name().to_string_lossy().as_ref());
+            !skipped && !excluded.matched(entry.path(), is_dir).is_ignore()
         });
     let found = std::sync::Mutex::new(Walk::default());
     let keep = |entry: ignore::DirEntry| {
@@ -91,6 +99,18 @@ pub fn walk(root: &Path, options: &WalkOptions<'_>) -> Walk {
     walk.entries.sort_by(|a, b| a.path.cmp(&b.path));
     walk.other_files.sort();
     walk
+}
+
+/// The root's own `.git/info/exclude` (the repository's untracked ignore list), if any.
+fn git_exclude(root: &Path) -> Gitignore {
+    let file = root.join(".git").join("info").join("exclude");
+    if !file.is_file() {
+        return Gitignore::empty();
+    }
+    let mut builder = GitignoreBuilder::new(root);
+    // Unreadable or invalid lines are skipped, as git skips them.
+    let _ = builder.add(file);
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
 enum Visited {
@@ -155,5 +175,76 @@ pub fn human_size(bytes: u64) -> String {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{e}"));
+        }
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    fn walked(root: &Path) -> Vec<String> {
+        let options = WalkOptions {
+            exclude: None,
+            max_file_size: 1 << 20,
+            parallel: false,
+        };
+        walk(root, &options)
+            .entries
+            .into_iter()
+            .map(|e| e.path)
+            .collect()
+    }
+
+    #[test]
+    fn ignore_files_inside_the_root_apply_and_those_above_it_do_not() {
+        let outer = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = outer.path().join("service");
+        write(&outer.path().join(".gitignore"), "*.md\n");
+        write(&root.join(".gitignore"), "generated/\n");
+        write(&root.join("deploy/.gitignore"), "local-*.yaml\n");
+        write(&root.join(".git/info/exclude"), "scratch.yaml\n");
+        for file in [
+            "README.md",
+            "generated/Dockerfile",
+            "deploy/app.yaml",
+            "deploy/local-dev.yaml",
+            "scratch.yaml",
+        ] {
+            write(&root.join(file), "kind: x\n");
+        }
+        assert_eq!(walked(&root), ["README.md", "deploy/app.yaml"]);
+    }
+
+    /// An ignore file above the root is never even opened: a FIFO there would block the walk.
+    #[cfg(unix)]
+    #[test]
+    fn no_ignore_file_above_the_root_is_opened() {
+        let outer = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = outer.path().join("service");
+        write(&root.join("Dockerfile"), "FROM scratch\n");
+        let fifo = outer.path().join(".gitignore");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            return; // no mkfifo here: nothing to prove with
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        let scanned = root.clone();
+        std::thread::spawn(move || {
+            let _ = done.send(walked(&scanned));
+        });
+        // Generous: a walk of one file takes milliseconds; this only tells a hang from a pass.
+        let result = finished.recv_timeout(std::time::Duration::from_secs(60));
+        if result.is_err() {
+            // Unblock the walker's open before failing.
+            let _ = std::fs::write(&fifo, "");
+        }
+        assert_eq!(result.ok(), Some(vec!["Dockerfile".to_owned()]));
     }
 }
