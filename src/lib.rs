@@ -133,16 +133,6 @@ fn read_dir(root: &Path, settings: &Settings, patterns: &TextPatterns) -> (Vec<R
         .sum();
     // A fleet shares one set of source regexes, built once, so every service searches its
     // source files as it reads them however small it is.
-    // Each source regex will search more bytes than building it costs: build those without
-    // dense DFAs (none of the built-in ones today) while the files are read (`engine::pattern`).
-    if source_bytes >= engine::pattern::RENT as u64 {
-        let regexes: Vec<engine::pattern::Pattern> = patterns.patterns().cloned().collect();
-        rayon::spawn(move || {
-            regexes
-                .par_iter()
-                .for_each(engine::pattern::Pattern::prepare_for_long_texts)
-        });
-    }
     let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
     let patterns = prematch.then_some(patterns);
     let charts = helm::chart_dirs(&walked.entries);

@@ -30,9 +30,8 @@ const SIZE_LIMIT: usize = 1 << 20;
 
 /// What a pattern may search with sparse DFAs before it builds its regex, in bytes (plus
 /// `PER_SEARCH` for each search): about what building an average built-in regex costs, at the
-/// sparse DFAs' speed (~7 ns a byte). A scan with more source code than this builds the source
-/// regexes that have no dense DFAs as it starts.
-pub const RENT: usize = 32 << 10;
+/// sparse DFAs' speed (~7 ns a byte).
+const RENT: usize = 32 << 10;
 
 /// The fixed cost of a search with sparse DFAs, in bytes of `RENT`.
 const PER_SEARCH: usize = 16;
@@ -173,14 +172,6 @@ impl Pattern {
     /// wait for it.
     pub fn prepare(&self) {
         if self.matchers.compiled.is_none() {
-            self.built();
-        }
-    }
-
-    /// Builds the regex now unless dense DFAs stand in for it: for a pattern about to search
-    /// many long texts (source files).
-    pub fn prepare_for_long_texts(&self) {
-        if !self.matchers.compiled.is_some_and(|c| c.dense) {
             self.built();
         }
     }

@@ -106,11 +106,6 @@ impl TextPatterns {
         }
     }
 
-    /// Every regex searched in source texts.
-    pub fn patterns(&self) -> impl Iterator<Item = &Pattern> {
-        self.patterns.iter().map(|(pattern, _)| pattern)
-    }
-
     /// One pass over a text says which patterns match at all (in most files, none); only
     /// those are searched again for where. `None` if the set is over the size limit.
     fn set(&self) -> Option<&Regex> {
