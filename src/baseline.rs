@@ -16,8 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Report;
-use crate::source::{SourceFile, escape_controls};
+use crate::source::escape_controls;
 
 pub const VERSION: u32 = 1;
 
@@ -82,33 +81,12 @@ impl Entry {
 type Key<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str);
 
 fn fnv1a(text: &str) -> String {
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", crate::hash::fnv1a_64(text.as_bytes()))
 }
 
 impl Baseline {
-    /// The findings of a report (its suppressed ones excluded), sorted.
-    pub fn from_report(report: &Report) -> Baseline {
-        let mut findings: Vec<Entry> = report
-            .findings
-            .iter()
-            .map(|f| {
-                let file = f.path.as_ref().and_then(|p| {
-                    let text = report.sources.get(p)?;
-                    Some(SourceFile::new(p.clone(), text.clone()))
-                });
-                let line = file.as_ref().zip(f.line).and_then(|(s, l)| s.line_text(l));
-                Entry::new(
-                    &f.rule,
-                    f.path.as_deref(),
-                    f.object.as_deref(),
-                    &f.message,
-                    line,
-                )
-            })
-            .collect();
+    /// A baseline of these entries, sorted (the file's order).
+    pub fn new(mut findings: Vec<Entry>) -> Baseline {
         findings.sort();
         Baseline {
             version: VERSION,

@@ -1,10 +1,14 @@
-//! Command-line flags, exactly as typed; `settings.rs` resolves them with `golive.toml`.
+//! Command-line flags, exactly as typed (clap), for the binary only: the library takes the plain
+//! `settings::Flags` and `fleet::Request` they are turned into here, and resolves them with
+//! `golive.toml` in `settings`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::fleet::Shard;
+use golive::fleet::{self, Shard};
+use golive::report::catalog::Listing;
+use golive::settings::Flags;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -115,6 +119,32 @@ pub struct CheckArgs {
     pub shard: Option<Shard>,
 }
 
+impl CheckArgs {
+    /// What the flags say of settings, for `settings::resolve`.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            exclude: self.exclude.clone(),
+            rules: self.rules.clone(),
+            config: self.config.clone(),
+            min_score: self.min_score,
+            fail_on: self.fail_on.clone(),
+            strict: self.strict,
+            max_file_size: self.max_file_size,
+            helm: self.helm,
+            baseline: self.baseline.clone(),
+        }
+    }
+
+    /// What the flags ask of the fleet, for `fleet::plan`.
+    pub fn fleet_request(&self) -> fleet::Request<'_> {
+        fleet::Request {
+            discover: self.discover,
+            shard: self.shard,
+            config: self.config.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// JSON reports to combine: single reports or fleet reports (`{"reports": [...]}`).
@@ -182,6 +212,16 @@ pub enum RulesFormat {
     Table,
     Json,
     Markdown,
+}
+
+impl From<RulesFormat> for Listing {
+    fn from(format: RulesFormat) -> Listing {
+        match format {
+            RulesFormat::Table => Listing::Table,
+            RulesFormat::Json => Listing::Json,
+            RulesFormat::Markdown => Listing::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use crate::classify::{SKIPPED_DIRS, is_dockerfile};
-use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::problems::FileProblems;
 use crate::settings;
@@ -63,7 +62,7 @@ impl Shard {
 
     /// Whether the service with this key (its path relative to the monorepo root) is ours.
     pub fn holds(&self, key: &str) -> bool {
-        let bucket = crate::report::fnv1a_128(key.as_bytes()) % u128::from(self.count);
+        let bucket = crate::hash::fnv1a_128(key.as_bytes()) % u128::from(self.count);
         bucket == u128::from(self.index - 1)
     }
 }
@@ -227,16 +226,26 @@ pub struct Plan {
     pub fleet: bool,
 }
 
+/// What a `check` run asks of the fleet: discovery, one shard, one settings file for all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Request<'a> {
+    /// `--discover`: score each service found under a PATH.
+    pub discover: bool,
+    pub shard: Option<Shard>,
+    /// `--config`: one settings file for every service.
+    pub config: Option<&'a Path>,
+}
+
 /// Turns the PATHs of `check` into services: each PATH itself, or the services discovered in
 /// it (`--discover`, `[fleet] services`), sorted by target and cut to the shard.
-pub fn plan(args: &CheckArgs, paths: &[PathBuf]) -> Result<Plan, miette::Report> {
-    let mut fleet = args.discover || args.shard.is_some();
+pub fn plan(request: &Request<'_>, paths: &[PathBuf]) -> Result<Plan, miette::Report> {
+    let mut fleet = request.discover || request.shard.is_some();
     let mut services = Vec::new();
     for path in paths {
         let shown = path.display().to_string();
         if shown == "-" {
             // Manifests on stdin are scored with the settings of the current folder.
-            let loaded = settings::load_config(args.config.as_deref(), Path::new("."))?;
+            let loaded = settings::load_config(request.config, Path::new("."))?;
             services.push(Service {
                 key: shown.clone(),
                 target: shown,
@@ -252,10 +261,10 @@ pub fn plan(args: &CheckArgs, paths: &[PathBuf]) -> Result<Plan, miette::Report>
                 "{shown}: no such directory"
             ));
         }
-        let loaded = settings::load_config(args.config.as_deref(), path)?;
+        let loaded = settings::load_config(request.config, path)?;
         let globs = service_globs(loaded.as_ref())?;
         let root_config = loaded.map(|(config, ..)| config);
-        if !args.discover && globs.is_none() {
+        if !request.discover && globs.is_none() {
             services.push(Service {
                 key: normalize(&shown),
                 target: shown,
@@ -269,7 +278,7 @@ pub fn plan(args: &CheckArgs, paths: &[PathBuf]) -> Result<Plan, miette::Report>
         services.extend(found.into_iter().map(|relative| Service {
             target: join(&shown, &relative),
             dir: Some(path.join(&relative)),
-            config: service_config(args, &path.join(&relative), root_config.as_ref()),
+            config: service_config(request.config, &path.join(&relative), root_config.as_ref()),
             key: relative,
         }));
     }
@@ -277,7 +286,7 @@ pub fn plan(args: &CheckArgs, paths: &[PathBuf]) -> Result<Plan, miette::Report>
         services.sort_by(|a, b| a.target.cmp(&b.target));
         services.dedup_by(|a, b| a.target == b.target);
     }
-    if let Some(shard) = args.shard {
+    if let Some(shard) = request.shard {
         services.retain(|s| shard.holds(&s.key));
     }
     Ok(Plan { services, fleet })
@@ -304,9 +313,9 @@ fn discovered(
 /// `--config` for every service; else the service's own golive.toml; else the monorepo's. A
 /// service's file replaces the root's rather than merging with it, so what scores a service
 /// is one file a team can read (and `[scan] exclude` globs stay relative to that service).
-fn service_config(args: &CheckArgs, dir: &Path, root: Option<&PathBuf>) -> Option<PathBuf> {
-    if let Some(explicit) = &args.config {
-        return Some(explicit.clone());
+fn service_config(explicit: Option<&Path>, dir: &Path, root: Option<&PathBuf>) -> Option<PathBuf> {
+    if let Some(explicit) = explicit {
+        return Some(explicit.to_path_buf());
     }
     let own = dir.join("golive.toml");
     if own.is_file() {

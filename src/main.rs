@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, ValueEnum};
-use golive::cli::{
+mod cli;
+
+use cli::{
     CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
 };
 use golive::report::{self, Report};
@@ -84,7 +86,7 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             "--baseline and --write-baseline take a single PATH"
         ));
     }
-    let plan = fleet::plan(args, &paths)?;
+    let plan = fleet::plan(&args.fleet_request(), &paths)?;
     if baseline && plan.fleet {
         return Err(miette::miette!(
             help = "a baseline holds paths relative to one repository: run once per service",
@@ -107,6 +109,7 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
 /// the scan, so a broken file stops the run (exit 2) before any work.
 fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Report>> {
     let today = today();
+    let flags = args.flags();
     let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
     let mut jobs = Vec::with_capacity(services.len());
     for service in services {
@@ -118,7 +121,7 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
                     .map(|path| settings::load_config(Some(path), path))
                     .transpose()?
                     .flatten();
-                let settings = settings::resolve_loaded(args, loaded.as_ref(), today.clone())?;
+                let settings = settings::resolve_loaded(&flags, loaded.as_ref(), today.clone())?;
                 resolved.push((config, settings));
                 resolved.len() - 1
             }
@@ -354,7 +357,10 @@ fn use_color(choice: ColorChoice) -> bool {
 
 fn rules(args: &RulesArgs) -> miette::Result<()> {
     let rules = settings::load_rules(&args.rules)?;
-    print!("{}", golive::report::catalog::render(&rules, args.format));
+    print!(
+        "{}",
+        golive::report::catalog::render(&rules, args.format.into())
+    );
     Ok(())
 }
 
@@ -372,7 +378,7 @@ fn explain(id: &str, extra: &[std::path::PathBuf]) -> miette::Result<()> {
 
 /// `--write-baseline`: records the findings and passes, whatever they are.
 fn write_baseline(file: &Path, report: &Report) -> miette::Result<bool> {
-    let baseline = golive::baseline::Baseline::from_report(report);
+    let baseline = report.baseline();
     std::fs::write(file, baseline.to_json())
         .map_err(|e| miette::miette!("cannot write baseline {}: {e}", file.display()))?;
     eprintln!(

@@ -37,6 +37,24 @@ impl FailOn {
     }
 }
 
+/// Written as its word (`high`, `never`) in the report contract.
+impl serde::Serialize for FailOn {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FailOn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FailOn, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        FailOn::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown fail_on `{text}`; one of critical, high, medium, low, info, never"
+            ))
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GateSettings {
     pub min_score: Option<f64>,
@@ -50,8 +68,7 @@ pub struct GateSettings {
 pub struct Gate {
     pub passed: bool,
     pub min_score: Option<f64>,
-    #[serde(deserialize_with = "crate::report::read::fail_on")]
-    pub fail_on: crate::report::Word,
+    pub fail_on: FailOn,
     pub reasons: Vec<String>,
 }
 
@@ -179,7 +196,7 @@ pub fn gate(settings: &GateSettings, input: &GateInput<'_>) -> Gate {
     Gate {
         passed: reasons.is_empty(),
         min_score: settings.min_score,
-        fail_on: fail_on.as_str(),
+        fail_on,
         reasons,
     }
 }
@@ -212,6 +229,6 @@ mod tests {
         );
         assert!(!gate.passed);
         assert_eq!(gate.reasons.len(), 2);
-        assert_eq!(gate.fail_on, "high");
+        assert_eq!(gate.fail_on, FailOn::At(Severity::High));
     }
 }

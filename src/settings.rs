@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+use crate::accept::ConfigIgnore;
 use crate::baseline::Baseline;
-use crate::cli::CheckArgs;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
 use crate::engine::{Category, Severity, builtin};
@@ -15,14 +15,25 @@ use crate::score::{FailOn, GateSettings};
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
-/// An `[[ignore]]` entry of the settings file.
-#[derive(Debug, Clone)]
-pub struct ConfigIgnore {
-    pub rule: String,
-    pub paths: Option<GlobSet>,
-    pub reason: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub until: Option<String>,
+/// What the command line says about one scan, before golive.toml is read: plain data, so
+/// the library takes no CLI type. Flags win over the settings file.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--exclude` globs, relative to the root.
+    pub exclude: Vec<String>,
+    /// `--rules`: extra rule files or folders.
+    pub rules: Vec<PathBuf>,
+    /// `--config`: the settings file (default: golive.toml at the scanned root).
+    pub config: Option<PathBuf>,
+    pub min_score: Option<f64>,
+    /// `--fail-on` as typed; checked when resolved.
+    pub fail_on: Option<String>,
+    pub strict: bool,
+    pub max_file_size: Option<u64>,
+    /// `--helm`: render charts with the helm binary.
+    pub helm: bool,
+    /// `--baseline`: the file of accepted findings.
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,15 +113,15 @@ pub fn load_config(
     }
 }
 
-/// Resolves everything a `check` needs; every problem of the settings file is reported at once.
-pub fn resolve(args: &CheckArgs, root: &Path, today: String) -> Result<Settings, miette::Report> {
-    let loaded = load_config(args.config.as_deref(), root)?;
-    resolve_loaded(args, loaded.as_ref(), today)
+/// Resolves everything a scan needs; every problem of the settings file is reported at once.
+pub fn resolve(flags: &Flags, root: &Path, today: String) -> Result<Settings, miette::Report> {
+    let loaded = load_config(flags.config.as_deref(), root)?;
+    resolve_loaded(flags, loaded.as_ref(), today)
 }
 
 /// [`resolve`] with the settings file already read (`None`: there is none).
 pub fn resolve_loaded(
-    args: &CheckArgs,
+    flags: &Flags,
     loaded: Option<&(PathBuf, String, Config)>,
     today: String,
 ) -> Result<Settings, miette::Report> {
@@ -126,7 +137,7 @@ pub fn resolve_loaded(
     let mut at =
         |message: String, span: std::ops::Range<usize>| problems.push((message, Some(span.start)));
 
-    let mut excludes: Vec<String> = args.exclude.clone();
+    let mut excludes: Vec<String> = flags.exclude.clone();
     for glob in &config.scan.exclude {
         if Glob::new(glob.get_ref()).is_err() {
             at(format!("invalid glob `{}`", glob.get_ref()), glob.span());
@@ -135,7 +146,7 @@ pub fn resolve_loaded(
     }
     let exclude = globset(&excludes).map_err(|e| miette::miette!("invalid --exclude glob: {e}"))?;
 
-    let mut rule_paths: Vec<PathBuf> = args.rules.clone();
+    let mut rule_paths: Vec<PathBuf> = flags.rules.clone();
     rule_paths.extend(
         config
             .rules
@@ -175,14 +186,14 @@ pub fn resolve_loaded(
     }
 
     let mut gate = GateSettings {
-        min_score: args
+        min_score: flags
             .min_score
             .or(config.gate.min_score.as_ref().map(|s| *s.get_ref())),
         fail_on: None,
         categories: Vec::new(),
-        strict: args.strict || config.gate.strict.unwrap_or(false),
+        strict: flags.strict || config.gate.strict.unwrap_or(false),
     };
-    if let Some(fail_on) = &args.fail_on {
+    if let Some(fail_on) = &flags.fail_on {
         gate.fail_on = Some(FailOn::parse(fail_on).ok_or_else(|| {
             miette::miette!(
                 "--fail-on `{fail_on}`: expected critical, high, medium, low, info or never"
@@ -247,7 +258,7 @@ pub fn resolve_loaded(
         )
         .into());
     }
-    let max_file_size = args
+    let max_file_size = flags
         .max_file_size
         .or(config.scan.max_file_size.as_ref().map(|s| *s.get_ref()))
         .unwrap_or(DEFAULT_MAX_FILE_SIZE);
@@ -259,8 +270,8 @@ pub fn resolve_loaded(
         disabled,
         ignores,
         today,
-        helm: args.helm,
-        baseline: args.baseline.as_deref().map(Baseline::load).transpose()?,
+        helm: flags.helm,
+        baseline: flags.baseline.as_deref().map(Baseline::load).transpose()?,
         prematch_from_bytes: PREMATCH_FROM_BYTES,
         fleet: false,
     })
@@ -339,7 +350,7 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, miette::Report> {
 
 /// Several broken rule files, each shown with its own pointed problems.
 #[derive(Debug, miette::Diagnostic)]
-#[diagnostic(code(golive::rules))]
+#[diagnostic(code("golive::rules"))]
 struct RuleErrors {
     #[related]
     problems: Vec<FileProblems>,

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use golive::cli::RulesFormat;
 use golive::engine::{Category, builtin};
 use golive::report::catalog;
 use golive::settings;
@@ -166,7 +165,7 @@ fn fixture_folders_belong_to_rules() {
 fn rule_reference_is_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
-    let generated = catalog::render(&rules, RulesFormat::Markdown);
+    let generated = catalog::render(&rules, catalog::Listing::Markdown);
     let path = root.join("docs/rules.md");
     let current = std::fs::read_to_string(&path).unwrap_or_default();
     if current != generated {

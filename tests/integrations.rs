@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use clap::Parser;
 use serde_json::Value;
 
 fn golive() -> Command {
@@ -210,14 +209,8 @@ fn init_writes_a_starter_the_loader_accepts_and_keeps_existing_files() {
     let loaded = golive::settings::load_config(Some(&written), dir.path());
     assert!(matches!(loaded, Ok(Some(_))), "{loaded:?}");
     // Resolving checks meaning too: rule ids, severities, globs.
-    let cli = golive::cli::Cli::try_parse_from(["golive", "check", s(dir.path())]);
-    let Ok(golive::cli::Cli {
-        command: golive::cli::Command::Check(args),
-    }) = cli
-    else {
-        panic!("check args do not parse")
-    };
-    let resolved = golive::settings::resolve(&args, dir.path(), "2026-01-01".to_owned());
+    let flags = golive::settings::Flags::default();
+    let resolved = golive::settings::resolve(&flags, dir.path(), "2026-01-01".to_owned());
     assert!(resolved.is_ok(), "{:?}", resolved.err());
 
     let (_, stderr, code) = run(&["init", "--path", s(dir.path())]);

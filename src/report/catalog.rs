@@ -3,14 +3,21 @@
 
 use std::fmt::Write;
 
-use crate::cli::RulesFormat;
 use crate::engine::{Category, Rule};
 
-pub fn render(rules: &[Rule], format: RulesFormat) -> String {
+/// How `golive rules` lists the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Table,
+    Json,
+    Markdown,
+}
+
+pub fn render(rules: &[Rule], format: Listing) -> String {
     match format {
-        RulesFormat::Table => table(rules),
-        RulesFormat::Json => json(rules),
-        RulesFormat::Markdown => markdown(rules),
+        Listing::Table => table(rules),
+        Listing::Json => json(rules),
+        Listing::Markdown => markdown(rules),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `Report`: everything a scan found, in the JSON contract's shape (DESIGN §4). It is the
 //! only input of every output format.
 
+pub mod build;
 pub mod catalog;
 pub mod checkstyle;
 pub mod github;
@@ -17,10 +18,11 @@ mod xml;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::baseline::{self, Baseline};
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
 use crate::score::{CategoryScore, Gate};
-use crate::source::escape_controls;
+use crate::source::{SourceFile, escape_controls};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -282,7 +284,35 @@ impl Fingerprints {
         let key = format!("{rule}\0{path}\0{}\0{message}", object.unwrap_or_default());
         let n = self.seen.entry(key.clone()).or_default();
         *n += 1;
-        format!("{:032x}", fnv1a_128(format!("{key}\0{n}").as_bytes()))
+        format!(
+            "{:032x}",
+            crate::hash::fnv1a_128(format!("{key}\0{n}").as_bytes())
+        )
+    }
+}
+
+impl Report {
+    /// The findings of this report (its suppressed ones excluded) as a baseline.
+    pub fn baseline(&self) -> Baseline {
+        let entries = self
+            .findings
+            .iter()
+            .map(|f| {
+                let file = f.path.as_ref().and_then(|p| {
+                    let text = self.sources.get(p)?;
+                    Some(SourceFile::new(p.clone(), text.clone()))
+                });
+                let line = file.as_ref().zip(f.line).and_then(|(s, l)| s.line_text(l));
+                baseline::Entry::new(
+                    &f.rule,
+                    f.path.as_deref(),
+                    f.object.as_deref(),
+                    &f.message,
+                    line,
+                )
+            })
+            .collect();
+        Baseline::new(entries)
     }
 }
 
@@ -301,32 +331,11 @@ pub fn uri_path(path: &str) -> String {
     out
 }
 
-/// FNV-1a, 128 bits: stable across platforms and releases (unlike `std`'s hasher), which is what
-/// a fingerprint stored by GitHub or GitLab between runs needs.
-pub(crate) fn fnv1a_128(bytes: &[u8]) -> u128 {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
-    bytes.iter().fold(OFFSET, |hash, b| {
-        (hash ^ u128::from(*b)).wrapping_mul(PRIME)
-    })
-}
-
 /// Severity → the three levels most CI tools know (SARIF, GitHub annotations, Checkstyle).
 pub fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
         Severity::Medium | Severity::Low => "warning",
         Severity::Info => "note",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fnv_matches_the_published_test_vector() {
-        assert_eq!(fnv1a_128(b""), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
-        assert_eq!(fnv1a_128(b"a"), 0xd228_cb69_6f1a_8caf_7891_2b70_4e4a_8964);
     }
 }

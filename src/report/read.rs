@@ -36,14 +36,6 @@ pub fn grade<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> 
     string_of(d, "grade", &["A", "B", "C", "D", "F"])
 }
 
-pub fn fail_on<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    string_of(
-        d,
-        "fail_on",
-        &["critical", "high", "medium", "low", "info", "never"],
-    )
-}
-
 pub fn artifact_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     string_of(d, "artifact status", &["parsed", "skipped", "error"])
 }

@@ -1,0 +1,150 @@
+//! Cross-artifact facts, computed once after parsing so rules stay declarative:
+//!
+//! - a workload gains `linked.services`, `linked.pdbs`, `linked.hpas`,
+//!   `linked.network_policies`, `linked.monitors` (names) and `linked.min_replicas` (its HPA's
+//!   `minReplicas`, else `spec.replicas`, else Kubernetes' default of 1);
+//! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
+//!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
+//!   the Dockerfile's `path`;
+//! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
+//! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
+//! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
+//!
+//! One module per relation: `objects` (selectors and the object index), `workloads` (what
+//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `repo` (the repo
+//! document's files and facts).
+
+mod images;
+mod objects;
+mod repo;
+mod workloads;
+
+use crate::model::{DocKind, Document, NodeId, Tree};
+use crate::parse::kubernetes;
+use crate::source::{FileId, Loc};
+
+use images::{link_dockerfiles, match_images};
+use objects::Objects;
+use repo::{add_duplicate_keys, repo_document};
+use workloads::{link_services, link_workloads};
+
+/// The file id of the repo document: it has no file.
+pub const REPO_FILE: FileId = FileId::MAX;
+
+pub(crate) type Labels = Vec<(String, String)>;
+
+struct Workload {
+    doc: usize,
+    namespace: String,
+    kind: String,
+    name: String,
+    labels: Labels,
+    ports: Vec<i64>,
+    port_names: Vec<String>,
+    images: Vec<String>,
+}
+
+/// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
+/// `other_files` every other file the walk found (listed in the repo document's `files`);
+/// `duplicate_keys` the YAML/JSON keys given twice, each at its second occurrence.
+pub fn link(
+    documents: &mut [Document],
+    files: &[String],
+    other_files: &[String],
+    duplicate_keys: &[(String, Loc)],
+) -> Document {
+    for doc in documents
+        .iter_mut()
+        .filter(|d| d.kind == DocKind::Dockerfile)
+    {
+        let path = files.get(doc.file as usize).cloned().unwrap_or_default();
+        let node = doc.tree.str(path, None);
+        doc.tree.insert(doc.root, "path", node);
+    }
+    // The repo document reads what was parsed, not what linking adds: it is built meanwhile.
+    let ((objects, workloads), mut repo) = rayon::join(
+        || {
+            rayon::join(
+                || Objects::index(documents),
+                || collect_workloads(documents),
+            )
+        },
+        || repo_document(documents, files, other_files),
+    );
+    let builds = match_images(documents, &workloads, files);
+    link_workloads(documents, &objects, &workloads, &builds, files);
+    link_services(documents, &objects, &workloads);
+    link_dockerfiles(documents, &workloads, &builds);
+    add_duplicate_keys(&mut repo, files, duplicate_keys);
+    repo
+}
+
+fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
+    map.map(|m| {
+        tree.entries(m)
+            .iter()
+            .filter_map(|e| Some((e.key.to_string(), tree.scalar_text(e.value)?.into_owned())))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
+    let mut out = Vec::new();
+    for (i, doc) in documents.iter().enumerate() {
+        if doc.kind != DocKind::Kubernetes {
+            continue;
+        }
+        let tree = &doc.tree;
+        let Some(pod) = tree.get(doc.root, "pod") else {
+            continue;
+        };
+        let containers: Vec<NodeId> = tree
+            .get(pod, "containers")
+            .map(|c| tree.items(c).to_vec())
+            .unwrap_or_default();
+        let mut ports = Vec::new();
+        let mut port_names = Vec::new();
+        let mut images = Vec::new();
+        for c in &containers {
+            for port in tree
+                .get(*c, "ports")
+                .map(|p| tree.items(p).to_vec())
+                .unwrap_or_default()
+            {
+                ports.extend(tree.get(port, "containerPort").and_then(|p| tree.as_int(p)));
+                port_names.extend(
+                    tree.get(port, "name")
+                        .and_then(|n| tree.as_str(n))
+                        .map(str::to_owned),
+                );
+            }
+            images.extend(
+                tree.get(*c, "image")
+                    .and_then(|n| tree.as_str(n))
+                    .map(str::to_owned),
+            );
+        }
+        out.push(Workload {
+            doc: i,
+            namespace: kubernetes::namespace(tree, doc.root).to_owned(),
+            kind: kubernetes::kind(tree, doc.root).to_owned(),
+            name: kubernetes::name(tree, doc.root).to_owned(),
+            labels: labels_of(tree, tree.get(pod, "labels")),
+            ports,
+            port_names,
+            images,
+        });
+    }
+    out
+}
+
+fn names_node(tree: &mut Tree, names: &[String]) -> NodeId {
+    let seq = tree.seq(None);
+    for name in names {
+        let node = tree.str(name.as_str(), None);
+        tree.push(seq, node);
+    }
+    seq
+}

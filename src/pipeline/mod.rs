@@ -1,0 +1,238 @@
+//! One scan, end to end: read (walk, classify, parse, render) → link → evaluate → accept
+//! (`[[ignore]]`, baseline) → report. Everything here is deterministic: files sorted by path,
+//! findings by location, no clocks.
+
+mod read;
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::accept;
+use crate::engine;
+use crate::engine::Rule;
+use crate::engine::eval::{self, Scan};
+use crate::engine::prematch::TextPatterns;
+use crate::engine::suppress;
+use crate::link;
+use crate::model::{self, DocKind};
+use crate::parse;
+use crate::report::{self, Artifact, FileError, Report};
+use crate::settings::Settings;
+use crate::source::{FileId, Loc, SourceFile, escape_controls};
+
+use read::Read;
+
+/// What to scan: a directory, or a manifest stream read from stdin (`-`).
+pub enum Input<'a> {
+    Dir(&'a Path),
+    Stdin(String),
+}
+
+/// Scores one repository.
+pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
+    // A fleet scans thousands of services with one rule set: copy it only to leave rules out.
+    let active: Cow<'_, [engine::Rule]> = if settings.disabled.is_empty() {
+        Cow::Borrowed(&settings.rules)
+    } else {
+        Cow::Owned(
+            settings
+                .rules
+                .iter()
+                .filter(|r| !settings.disabled.contains(&r.id))
+                .cloned()
+                .collect(),
+        )
+    };
+    // Rule regexes without compiled DFAs are built on first use, and in a small repository
+    // building them is much of the work: start now on the idle workers, while the files are
+    // walked and read.
+    let regexes: Vec<engine::pattern::Pattern> = active
+        .iter()
+        .flat_map(|rule| rule.patterns())
+        .cloned()
+        .collect();
+    rayon::spawn(move || {
+        regexes
+            .par_iter()
+            .for_each(engine::pattern::Pattern::prepare)
+    });
+    let patterns = TextPatterns::of(&active);
+    let (reads, other_files) = match input {
+        Input::Dir(root) => read::read_dir(root, settings, &patterns),
+        Input::Stdin(text) => {
+            let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
+            let read = read::Read {
+                source: SourceFile::new("-", text),
+                kind: DocKind::Yaml,
+                parsed,
+                skip: None,
+                note: None,
+            };
+            (vec![read], Vec::new())
+        }
+    };
+    assemble(reads, &other_files, target, settings, active)
+}
+
+/// Documents of files a kustomization uses as patches become plain YAML: partial objects are
+/// not complete workloads.
+fn demote_kustomize_patches(reads: &mut [Read]) {
+    let patches = parse::kustomize::patch_paths(
+        reads
+            .iter()
+            .map(|r| (r.source.path.as_str(), r.parsed.documents.as_slice())),
+    );
+    for read in reads
+        .iter_mut()
+        .filter(|r| patches.contains(&r.source.path))
+    {
+        parse::kustomize::demote(&mut read.parsed.documents, read.kind);
+        read.note = Some(parse::kustomize::PATCH_NOTE.to_owned());
+    }
+}
+
+/// The files, documents and per-file results of the readers, in file order.
+struct Collected {
+    files: Vec<SourceFile>,
+    documents: Vec<model::Document>,
+    artifacts: Vec<Artifact>,
+    errors: Vec<FileError>,
+    duplicate_keys: Vec<(String, Loc)>,
+}
+
+fn collect(reads: Vec<Read>) -> Collected {
+    let mut out = Collected {
+        files: Vec::with_capacity(reads.len()),
+        documents: Vec::with_capacity(reads.iter().map(|r| r.parsed.documents.len()).sum()),
+        artifacts: Vec::with_capacity(reads.len()),
+        errors: Vec::new(),
+        duplicate_keys: Vec::new(),
+    };
+    for read in reads {
+        out.artifacts.push(artifact(&read));
+        let file = out.files.len() as FileId;
+        out.duplicate_keys.extend(
+            read.parsed
+                .duplicate_keys
+                .iter()
+                .map(|(key, span)| (key.clone(), Loc { file, span: *span })),
+        );
+        for error in &read.parsed.errors {
+            let position = error.span.map(|s| read.source.position(s.start as usize));
+            out.errors.push(FileError {
+                path: read.source.path.clone(),
+                line: position.map(|p| p.line),
+                column: position.map(|p| p.column),
+                message: escape_controls(&error.message).into_owned(),
+            });
+        }
+        out.documents.extend(read.parsed.documents);
+        out.files.push(read.source);
+    }
+    out
+}
+
+/// How a file shows in the report's `artifacts`: the kind its documents were routed to.
+fn artifact(read: &Read) -> Artifact {
+    let kind = read
+        .parsed
+        .documents
+        .iter()
+        .map(|d| d.kind)
+        .find(|k| !matches!(k, DocKind::Yaml | DocKind::Json))
+        .unwrap_or(read.kind);
+    let status = match (&read.skip, read.parsed.errors.is_empty()) {
+        (Some(_), _) => "skipped",
+        (None, true) => "parsed",
+        (None, false) => "error",
+    };
+    Artifact {
+        path: read.source.path.clone(),
+        kind: if read.skip.as_deref().is_some_and(|r| r.starts_with("Helm")) {
+            "helm-template"
+        } else {
+            kind.as_str()
+        },
+        documents: read.parsed.documents.len(),
+        status,
+        reason: read.skip.clone().or(read.note.clone()),
+    }
+}
+
+/// Link → evaluate → accept → report, over the collected files.
+fn assemble(
+    mut reads: Vec<Read>,
+    other_files: &[String],
+    target: &str,
+    settings: &Settings,
+    active: Cow<'_, [Rule]>,
+) -> Report {
+    demote_kustomize_patches(&mut reads);
+    let Collected {
+        mut files,
+        mut documents,
+        artifacts,
+        errors,
+        duplicate_keys,
+    } = collect(reads);
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    let (mut repo, index) = rayon::join(
+        || link::link(&mut documents, &paths, other_files, &duplicate_keys),
+        || suppress::Index::build(&files),
+    );
+    let written = accept::suppressions_written(&index, &files, &documents, &settings.ignores);
+    suppress::add_facts(&mut repo, &written);
+    let scan = Scan {
+        files: &files,
+        documents: &documents,
+        repo: &repo,
+        suppressions: &index,
+    };
+    let mut evaluation = eval::evaluate(&active, &scan);
+    restore_texts(&mut files, &evaluation);
+    accept::apply_config_ignores(
+        &mut evaluation,
+        &active,
+        &files,
+        &settings.ignores,
+        &settings.today,
+    );
+    if let Some(baseline) = &settings.baseline {
+        accept::apply_baseline(&mut evaluation, &active, &files, baseline);
+    }
+    let scanned = report::build::Scanned {
+        target,
+        rules: &active,
+        disabled: settings
+            .rules
+            .iter()
+            .filter(|r| settings.disabled.contains(&r.id))
+            .collect(),
+        gate: &settings.gate,
+        expired_ignores: accept::expired(&settings.ignores, &settings.today).collect(),
+        files: &files,
+        artifacts,
+        errors,
+    };
+    let report = report::build::build(scanned, evaluation);
+    // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
+    // the report is written (a CLI run may exit before it finishes, which costs nothing).
+    rayon::spawn(move || drop((documents, repo, files, index)));
+    report
+}
+
+/// Reads back the texts of dropped files a finding points into, for its position and snippet.
+fn restore_texts(files: &mut [SourceFile], evaluation: &eval::Evaluation) {
+    let pointed = evaluation
+        .findings
+        .iter()
+        .chain(evaluation.suppressed.iter().map(|(finding, _)| finding))
+        .filter_map(|finding| finding.loc);
+    for loc in pointed {
+        if let Some(file) = files.get_mut(loc.file as usize) {
+            file.restore_text();
+        }
+    }
+}

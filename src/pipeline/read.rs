@@ -1,0 +1,272 @@
+//! Reading: every walked file read (each reader reusing one buffer), classified text parsed,
+//! source texts searched as they are read, and Helm charts rendered (`--helm`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::engine::prematch::TextPatterns;
+use crate::engine::suppress;
+use crate::helm;
+use crate::model::{self, DocKind};
+use crate::parse::{self, ParseError, Parsed};
+use crate::settings::Settings;
+use crate::source::{Loc, SourceFile};
+use crate::walk;
+
+/// One file after reading and parsing.
+pub(super) struct Read {
+    pub(super) source: SourceFile,
+    pub(super) kind: DocKind,
+    pub(super) parsed: Parsed,
+    pub(super) skip: Option<String>,
+    /// Why a file that was read is not linted as what it looks like (a Kustomize patch).
+    pub(super) note: Option<String>,
+}
+
+/// What the walk hands to the readers: a file, or a Helm chart to render (`--helm`).
+enum Job {
+    File(walk::Entry),
+    Chart(String),
+}
+
+impl Job {
+    fn path(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Job::File(entry) => entry.path.as_str().into(),
+            Job::Chart(chart) => helm::rendered_path(chart).into(),
+        }
+    }
+}
+
+/// Reads and parses every classified file in parallel; returns them (in path order) and the
+/// paths of the files not read.
+pub(super) fn read_dir(
+    root: &Path,
+    settings: &Settings,
+    patterns: &TextPatterns,
+) -> (Vec<Read>, Vec<String>) {
+    let options = walk::WalkOptions {
+        exclude: settings.exclude.as_ref(),
+        max_file_size: settings.max_file_size,
+        parallel: !settings.fleet,
+    };
+    let walked = walk::walk(root, &options);
+    let source_bytes: u64 = walked
+        .entries
+        .iter()
+        .filter(|e| e.kind == DocKind::Source)
+        .map(|e| e.size)
+        .sum();
+    // A fleet shares one set of source regexes, built once, so every service searches its
+    // source files as it reads them however small it is.
+    let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
+    let patterns = prematch.then_some(patterns);
+    let charts = helm::chart_dirs(&walked.entries);
+    let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
+    if settings.helm {
+        jobs.extend(charts.iter().cloned().map(Job::Chart));
+        jobs.sort_by(|a, b| a.path().cmp(&b.path()));
+    }
+    let template_note = if settings.helm {
+        "Helm template: linted through its chart's `(rendered)` output"
+    } else {
+        helm::TEMPLATE_NOTE
+    };
+    let reads = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(id, job)| match job {
+            Job::File(entry) => read_one(id as u32, entry, &charts, template_note, patterns),
+            Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
+        })
+        .collect();
+    (reads, walked.other_files)
+}
+
+fn read_one(
+    id: u32,
+    entry: &walk::Entry,
+    charts: &BTreeSet<String>,
+    template_note: &str,
+    patterns: Option<&TextPatterns>,
+) -> Read {
+    let unread = |skip: Option<String>, parsed: Parsed| Read {
+        source: SourceFile::new(entry.path.clone(), ""),
+        kind: entry.kind,
+        parsed,
+        skip,
+        note: None,
+    };
+    let failed = |message: String| unread(None, Parsed::failed(ParseError::new(message, None)));
+    if let Some(reason) = &entry.skip {
+        return unread(Some(reason.clone()), Parsed::default());
+    }
+    with_file_text(&entry.absolute, entry.size, |text| {
+        let text = match text {
+            Ok(text) => text,
+            Err(message) => return failed(message),
+        };
+        if helm::is_template(&entry.path, text, charts) {
+            return unread(Some(template_note.to_owned()), Parsed::default());
+        }
+        if entry.kind == DocKind::Source {
+            return read_source(id, entry, text, patterns);
+        }
+        let source = SourceFile::new(entry.path.clone(), text);
+        let parsed = parse::parse(entry.kind, id, &entry.path, &source.text);
+        Read {
+            source,
+            kind: entry.kind,
+            parsed,
+            skip: None,
+            note: None,
+        }
+    })
+}
+
+thread_local! {
+    /// Each reader's buffer, reused from file to file: most source texts are searched and let
+    /// go, so reading them costs no allocation.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads a file the walk found to be `size` bytes into this thread's buffer and hands `use_text`
+/// its text (invalid UTF-8 decoded lossily), or why it cannot be read.
+fn with_file_text<T>(
+    path: &Path,
+    size: u64,
+    use_text: impl FnOnce(Result<&str, String>) -> T,
+) -> T {
+    BUFFER.with_borrow_mut(|buffer| {
+        let result = match read_whole(path, size, buffer) {
+            Err(error) => use_text(Err(format!("cannot read: {error}"))),
+            Ok(_) if buffer[..buffer.len().min(8192)].contains(&0) => {
+                use_text(Err("binary file (contains NUL bytes); not read".to_owned()))
+            }
+            // Checking valid UTF-8 (nearly every file) is much faster than decoding lossily.
+            Ok(_) => match std::str::from_utf8(buffer) {
+                Ok(text) => use_text(Ok(text)),
+                Err(_) => use_text(Ok(&String::from_utf8_lossy(buffer))),
+            },
+        };
+        // One huge file should not pin its size in every reader for the rest of the scan.
+        if buffer.capacity() > 1 << 20 {
+            *buffer = Vec::new();
+        }
+        result
+    })
+}
+
+/// Reads a whole file into `buffer`, sized from what the walk saw: `read_to_end` would ask the
+/// file system for the size again and for the position (two system calls more per file, a
+/// fifth of all a monorepo scan makes). A file that changed size since is still read whole.
+fn read_whole(path: &Path, size: u64, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    buffer.clear();
+    // One byte more than expected, so the end shows as a short read and then an empty one.
+    buffer.resize(usize::try_from(size).unwrap_or(0).saturating_add(1), 0);
+    let mut filled = 0;
+    loop {
+        if filled == buffer.len() {
+            buffer.resize(buffer.len().saturating_mul(2), 0);
+        }
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => {
+                buffer.clear();
+                return Err(error);
+            }
+        }
+    }
+    buffer.truncate(filled);
+    Ok(())
+}
+
+/// A source file's document shares the file's text instead of holding a copy (source files
+/// are most of a monorepo's bytes). In a large scan the rules' regexes are searched here, and
+/// a text no finding can point into is never kept (`engine::prematch`).
+fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextPatterns>) -> Read {
+    let whole = Loc::new(id, 0, text.len());
+    let searched = patterns.map(|patterns| patterns.search(text, whole));
+    let droppable =
+        searched.as_ref().is_some_and(|s| s.droppable) && !text.contains(suppress::MARKER);
+    let (source, shared) = if droppable {
+        let source = SourceFile::dropped(entry.path.clone(), &entry.absolute, text.len());
+        (source, Arc::from(""))
+    } else {
+        let shared: Arc<str> = text.into();
+        (SourceFile::new(entry.path.clone(), shared.clone()), shared)
+    };
+    let mut document = parse::source::document(id, &entry.path, shared, whole.span.end as usize);
+    if let Some(searched) = searched
+        && let Some(node) = document.tree.get(document.root, "text")
+    {
+        document.text_finds = Some(model::TextFinds {
+            node,
+            finds: searched.finds,
+        });
+    }
+    Read {
+        source,
+        kind: entry.kind,
+        parsed: Parsed {
+            documents: vec![document],
+            ..Parsed::default()
+        },
+        skip: None,
+        note: None,
+    }
+}
+
+/// A chart rendered by `helm template`, read as one manifest stream; findings point at lines of
+/// the rendered text. A chart that cannot be rendered is an error of that chart only.
+fn read_chart(id: u32, root: &Path, chart: &str, max_file_size: u64) -> Read {
+    let path = helm::rendered_path(chart);
+    let (text, parsed) = match helm::render(root, chart, max_file_size) {
+        Ok(text) => {
+            let parsed = parse::parse(DocKind::Yaml, id, &path, &text);
+            (text, parsed)
+        }
+        Err(message) => (
+            String::new(),
+            Parsed::failed(ParseError::new(message, None)),
+        ),
+    };
+    Read {
+        source: SourceFile::new(path, text),
+        kind: DocKind::Yaml,
+        parsed,
+        skip: None,
+        note: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_whole;
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_the_walk_saw() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("f");
+        let text = "0123456789".repeat(1000);
+        std::fs::write(&path, &text)?;
+        let mut buffer = b"left over".to_vec();
+        // Grown, shrunk and unchanged since the walk.
+        for seen in [0, 3, 10_000, 10_001, 1 << 20] {
+            read_whole(&path, seen, &mut buffer)?;
+            assert_eq!(buffer, text.as_bytes(), "walk saw {seen} bytes");
+        }
+        std::fs::write(&path, "")?;
+        read_whole(&path, 5, &mut buffer)?;
+        assert!(buffer.is_empty());
+        assert!(read_whole(&dir.path().join("missing"), 0, &mut buffer).is_err());
+        Ok(())
+    }
+}
