@@ -230,7 +230,7 @@ fn make(
         let map = out.map(loc);
         for datum in data {
             let text = if kind == "Secret" {
-                base64(datum.value.as_bytes())
+                wrapped_base64(datum.value.as_bytes())
             } else {
                 datum.value.clone()
             };
@@ -353,6 +353,22 @@ fn unquote(value: &str) -> &str {
     }
 }
 
+/// Base64 as kustomize writes Secret data: lines of 70 characters, each ending in a newline
+/// once the text needs more than one.
+fn wrapped_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let encoded = base64(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    for line in encoded.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(line).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
 fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
@@ -385,6 +401,9 @@ mod tests {
         assert_eq!(base64(b"fo"), "Zm8=");
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"hunter2"), "aHVudGVyMg==");
+        let long = wrapped_base64(&[b'x'; 60]);
+        assert_eq!(long.lines().map(str::len).collect::<Vec<_>>(), [70, 10]);
+        assert!(long.ends_with('\n'));
     }
 
     #[test]

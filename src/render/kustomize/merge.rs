@@ -143,33 +143,34 @@ fn merge_list(tree: &mut Tree, target: NodeId, patch: &Tree, patch_seq: NodeId, 
         tree.set_value(target, Value::Seq(items.into()));
         return;
     }
+    // kustomize (kyaml) puts the patch's items first, in the patch's order, then the items
+    // only the object had, in its order.
+    let mut remaining: Vec<NodeId> = tree.items(target).to_vec();
+    let mut merged = Vec::new();
     for item in patch_items {
         let wanted = patch
             .get(item, key)
             .and_then(|v| patch.scalar_text(v))
             .map(|v| v.into_owned());
         let matching = wanted.as_deref().and_then(|wanted| {
-            tree.items(target).iter().copied().find(|t| {
+            remaining.iter().position(|t| {
                 tree.get(*t, key)
                     .and_then(|v| tree.scalar_text(v))
                     .is_some_and(|v| v == wanted)
             })
         });
-        match (directive(patch, item), matching) {
-            (Some("delete"), Some(found)) => {
-                if let Value::Seq(items) = tree.value(target) {
-                    let kept: Vec<NodeId> = items.iter().copied().filter(|i| *i != found).collect();
-                    tree.set_value(target, Value::Seq(kept.into()));
-                }
+        let found = matching.map(|index| remaining.remove(index));
+        match (directive(patch, item), found) {
+            (Some("delete"), _) => {}
+            (_, Some(found)) => {
+                merge_map(tree, found, patch, item);
+                merged.push(found);
             }
-            (Some("delete"), None) => {}
-            (_, Some(found)) => merge_map(tree, found, patch, item),
-            (_, None) => {
-                let copy = import_clean(tree, patch, item);
-                tree.push(target, copy);
-            }
+            (_, None) => merged.push(import_clean(tree, patch, item)),
         }
     }
+    merged.extend(remaining);
+    tree.set_value(target, Value::Seq(merged.into()));
 }
 
 /// Copies a patch subtree into `tree` (locations kept), leaving out merge directives.
@@ -227,8 +228,10 @@ mod tests {
         assert_eq!(containers[0]["image"], "app:1");
         assert_eq!(containers[0]["securityContext"]["privileged"], true);
         assert_eq!(containers[0]["env"].as_array().map(Vec::len), Some(2));
-        assert_eq!(containers[1]["name"], "side");
-        assert_eq!(containers[2]["name"], "new");
+        // Patch items first, then the object's others (kustomize's order).
+        assert_eq!(containers[0]["env"][0]["name"], "B");
+        assert_eq!(containers[1]["name"], "new");
+        assert_eq!(containers[2]["name"], "side");
         let app = tree
             .lookup(root, "spec.template.spec.containers")
             .and_then(|c| tree.items(c).first().copied())

@@ -1,6 +1,6 @@
 //! Patch targets: which objects a `target:` selects, by group, version, kind, name and
-//! namespace (anchored regular expressions, as kustomize reads them), label and annotation
-//! selectors. Names and namespaces match what an object is called now or was first called.
+//! namespace (each an anchored regular expression, as kustomize reads them: `kind:
+//! (Deployment|StatefulSet)` selects both), label and annotation selectors. Names and namespaces match what an object is called now or was first called.
 
 use regex::Regex;
 
@@ -9,9 +9,9 @@ use crate::model::{NodeId, Tree};
 
 #[derive(Debug, Default)]
 pub(super) struct Selector {
-    group: Option<String>,
-    version: Option<String>,
-    kind: Option<String>,
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
     name: Option<Regex>,
     namespace: Option<Regex>,
     labels: Vec<Requirement>,
@@ -39,6 +39,7 @@ impl Selector {
         };
         let anchored = |key: &str| -> Result<Option<Regex>, String> {
             text(key)
+                .filter(|pattern| !pattern.is_empty())
                 .map(|pattern| {
                     Regex::new(&format!("^(?:{pattern})$"))
                         .map_err(|e| format!("target {key} `{pattern}`: {e}"))
@@ -46,9 +47,9 @@ impl Selector {
                 .transpose()
         };
         Ok(Selector {
-            group: text("group"),
-            version: text("version"),
-            kind: text("kind"),
+            group: anchored("group")?,
+            version: anchored("version")?,
+            kind: anchored("kind")?,
             name: anchored("name")?,
             namespace: anchored("namespace")?,
             labels: text("labelSelector")
@@ -66,8 +67,8 @@ impl Selector {
     pub fn exact(group: Option<&str>, kind: &str, name: &str, namespace: Option<&str>) -> Selector {
         let exact = |text: &str| Regex::new(&format!("^{}$", regex::escape(text))).ok();
         Selector {
-            group: group.map(str::to_owned),
-            kind: Some(kind.to_owned()),
+            group: group.and_then(exact),
+            kind: exact(kind),
             name: exact(name),
             namespace: namespace.and_then(exact),
             ..Selector::default()
@@ -76,8 +77,8 @@ impl Selector {
 
     pub fn matches(&self, resource: &Resource) -> bool {
         let (group, version) = resource.group_version();
-        let same = |wanted: &Option<String>, actual: &str| {
-            wanted.as_ref().is_none_or(|w| w.is_empty() || w == actual)
+        let same = |wanted: &Option<Regex>, actual: &str| {
+            wanted.as_ref().is_none_or(|r| r.is_match(actual))
         };
         let regex = |wanted: &Option<Regex>, now: &str, first: &str| {
             wanted
@@ -201,6 +202,8 @@ mod tests {
         assert!(!selector("name: web\n").matches(&web));
         assert!(selector("namespace: sh.p\n").matches(&web));
         assert!(!selector("kind: Service\n").matches(&web));
+        assert!(selector("kind: (Deployment|StatefulSet)\n").matches(&web));
+        assert!(!selector("kind: Deploy\n").matches(&web));
     }
 
     #[test]
