@@ -243,6 +243,7 @@ impl<'a> Builder<'a> {
             self.bases.insert(path);
             return self.accumulate(&base, Vec::new());
         }
+        let path = self.local_file(kustomization, reference, loc)?;
         self.read_objects(&path, loc)
     }
 
@@ -262,6 +263,34 @@ impl<'a> Builder<'a> {
         paths::normalize(&kustomization.dir, reference.trim()).ok_or_else(|| {
             BuildError::new(format!("`{reference}` leaves the scanned directory"), loc)
         })
+    }
+
+    /// A file reference: kustomize's default load restrictor only reads files in or below the
+    /// kustomization's own directory (other directories are reached through their own
+    /// kustomization).
+    pub fn local_file(
+        &self,
+        kustomization: &Kustomization,
+        reference: &str,
+        loc: Option<Loc>,
+    ) -> Result<String, BuildError> {
+        let path = self.local_path(kustomization, reference, loc)?;
+        let dir = &kustomization.dir;
+        let inside = dir.is_empty()
+            || path
+                .strip_prefix(dir.as_str())
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !inside {
+            return Err(BuildError::new(
+                format!(
+                    "`{reference}` is outside {}: kustomize only reads files in or below the \
+                     kustomization's directory",
+                    if dir.is_empty() { "." } else { dir }
+                ),
+                loc,
+            ));
+        }
+        Ok(path)
     }
 
     /// The Kubernetes objects of a YAML file (`List`s unpacked), each in its own tree.

@@ -102,10 +102,12 @@ fn place(
     behavior: &str,
     loc: Option<Loc>,
 ) -> Result<(), BuildError> {
+    // A generator without a namespace acts on the base's object whatever namespace the base
+    // gave it.
     let existing = out.iter().position(|r| {
         r.kind() == resource.kind()
             && r.original_name == resource.original_name
-            && r.namespace() == resource.namespace()
+            && (resource.namespace().is_empty() || r.namespace() == resource.namespace())
     });
     match (behavior, existing) {
         ("create", None) => out.push(resource),
@@ -121,8 +123,9 @@ fn place(
         ("replace", Some(index)) => {
             if let Some(slot) = out.get_mut(index) {
                 let name = slot.name().to_owned();
+                let namespace = slot.namespace().to_owned();
                 *slot = resource;
-                rename(slot, &name);
+                rename(slot, &name, &namespace);
             }
         }
         ("merge", Some(index)) => {
@@ -143,15 +146,25 @@ fn place(
     Ok(())
 }
 
-/// Keeps the name an existing (possibly prefixed) object already has.
-fn rename(resource: &mut Resource, name: &str) {
+/// Keeps the name and namespace an existing (possibly prefixed) object already has.
+fn rename(resource: &mut Resource, name: &str, namespace: &str) {
     if let Some(node) = resource.tree.lookup(resource.root, "metadata.name") {
         resource.tree.set_value(node, Value::Str(name.into()));
     }
+    if !namespace.is_empty() && resource.namespace().is_empty() {
+        let metadata = super::ensure_map(&mut resource.tree, resource.root, "metadata", None);
+        let value = resource.tree.str(namespace, None);
+        resource.tree.insert(metadata, "namespace", value);
+    }
 }
 
-/// `behavior: merge`: the new data, labels and annotations win over the base's.
+/// `behavior: merge`: the new data, labels, annotations and `immutable` win over the base's;
+/// whether the name gets a hash stays as the base decided.
 fn merge_into(existing: &mut Resource, new: &Resource) {
+    if let Some(immutable) = new.tree.get(new.root, "immutable") {
+        let value = existing.tree.import(&new.tree, immutable);
+        existing.tree.insert(existing.root, "immutable", value);
+    }
     for path in ["data", "metadata.labels", "metadata.annotations"] {
         let Some(source) = new.tree.lookup(new.root, path) else {
             continue;
@@ -171,7 +184,6 @@ fn merge_into(existing: &mut Resource, new: &Resource) {
                 .insert_key(target, entry.key, entry.key_loc, value);
         }
     }
-    existing.hash_suffix = new.hash_suffix;
 }
 
 /// The generated object, located at its generator entry.
@@ -197,11 +209,11 @@ fn make(
     let name_loc = name_node.and_then(|n| tree.loc(n));
     let name_value = out.str(name, name_loc);
     out.insert_at(metadata, "name", name_loc, name_value);
-    if let Some(namespace) = tree.get(item, "namespace") {
-        if let Some(text) = tree.as_str(namespace) {
-            let value = out.str(text, tree.loc(namespace));
-            out.insert(metadata, "namespace", value);
-        }
+    if let Some(namespace) = tree.get(item, "namespace")
+        && let Some(text) = tree.as_str(namespace)
+    {
+        let value = out.str(text, tree.loc(namespace));
+        out.insert(metadata, "namespace", value);
     }
     for (field, pairs) in [
         ("labels", &options.labels),
@@ -287,7 +299,7 @@ fn gather(
             Some((key, reference)) => (key.to_owned(), reference.to_owned()),
             None => (paths::base_name(&source).to_owned(), source.clone()),
         };
-        let path = builder.local_path(kustomization, &reference, loc)?;
+        let path = builder.local_file(kustomization, &reference, loc)?;
         let (text, file) = builder.read_text(&path, loc)?;
         let at = file.map(|file| Loc {
             file,
@@ -302,7 +314,7 @@ fn gather(
     let mut envs = list("envs");
     envs.extend(list("env"));
     for (reference, loc) in envs {
-        let path = builder.local_path(kustomization, &reference, loc)?;
+        let path = builder.local_file(kustomization, &reference, loc)?;
         let (text, file) = builder.read_text(&path, loc)?;
         for datum in env_lines(&text, file) {
             add(datum);

@@ -17,7 +17,7 @@ pub(super) fn apply(
     let Value::Seq(list) = patch.value(ops) else {
         return Err("a JSON patch is a list of operations".to_owned());
     };
-    for op in list.to_vec() {
+    for op in list.iter().copied() {
         operation(tree, root, patch, op)?;
     }
     Ok(())

@@ -214,7 +214,7 @@ fn read(
         .as_str(node)
         .ok_or_else(|| BuildError::new("a patch is a path or YAML text", loc))?;
     if !text.contains('\n') && !text.contains(": ") && !text.trim_start().starts_with(['{', '[']) {
-        let path = builder.local_path(kustomization, text, loc)?;
+        let path = builder.local_file(kustomization, text, loc)?;
         let documents = builder.read_yaml(&path, loc)?;
         return Ok(Patch { documents, loc });
     }
