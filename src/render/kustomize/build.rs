@@ -220,7 +220,7 @@ impl<'a> Builder<'a> {
         transform::annotations(kustomization, &mut out);
         patch::json6902_list(self, kustomization, &mut out)?;
         transform::replicas(kustomization, &mut out)?;
-        transform::images(kustomization, &mut out);
+        transform::images(kustomization, &mut out)?;
         Ok(out)
     }
 

@@ -20,6 +20,8 @@ mod names;
 mod patch;
 mod paths;
 mod select;
+#[cfg(test)]
+mod tests;
 mod transform;
 
 /// Parsed files of the scan, looked up by path relative to the scanned root ('/'-separated).

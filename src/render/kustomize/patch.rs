@@ -80,6 +80,12 @@ pub(super) fn json6902_list(
             .or_else(|| tree.get(node, "patch"))
             .ok_or_else(|| BuildError::new("a patch needs `path` or `patch`", tree.loc(node)))?;
         let patch = read(builder, kustomization, source)?;
+        if !patch.is_json6902() {
+            return Err(BuildError::new(
+                "a JSON patch is a list of operations",
+                patch.loc,
+            ));
+        }
         apply(patch, Some(target), out)?;
     }
     Ok(())
@@ -281,11 +287,16 @@ struct LineMap {
 
 impl LineMap {
     fn new(text: &str, source: &str, at: Loc) -> Option<LineMap> {
-        let region = source.get(at.span.range())?;
-        // The scalar's span starts at its `|` header; content lines follow it.
-        let header_end = region.find('\n')? + 1;
-        let mut file_offset = at.span.start as usize + header_end;
-        let body = region.get(header_end..)?;
+        let start = at.span.start as usize;
+        // The scalar's span starts at its `|` header (content lines follow it) or at its first
+        // content character (its line holds the indentation).
+        let body_start = if source.get(start..)?.starts_with(['|', '>']) {
+            start + source.get(start..)?.find('\n')? + 1
+        } else {
+            source.get(..start)?.rfind('\n').map_or(0, |i| i + 1)
+        };
+        let mut file_offset = body_start;
+        let body = source.get(body_start..)?;
         let indent = body
             .lines()
             .find(|l| !l.trim().is_empty())

@@ -321,29 +321,33 @@ struct ImageRule {
 }
 
 /// `images: [{name, newName, newTag, digest}]` on every container and init container.
-pub(super) fn images(kustomization: &Kustomization, out: &mut [Resource]) {
+pub(super) fn images(
+    kustomization: &Kustomization,
+    out: &mut [Resource],
+) -> Result<(), BuildError> {
     let tree = &kustomization.tree;
     let rules: Vec<ImageRule> = kustomization
         .items("images")
         .into_iter()
-        .filter_map(|item| {
+        .map(|item| {
             let text = |key: &str| {
                 tree.get(item, key)
                     .and_then(|n| tree.scalar_text(n))
                     .map(|t| t.into_owned())
             };
-            let name = text("name")?;
+            let name = text("name")
+                .ok_or_else(|| BuildError::new("an images entry needs `name`", tree.loc(item)))?;
             // kustomize reads the name as the start of a regular expression, unescaped.
             let pattern = |name: &str| format!("^{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$");
             let name = Regex::new(&pattern(&name))
                 .or_else(|_| Regex::new(&pattern(&regex::escape(&name))))
-                .ok()?;
+                .map_err(|e| BuildError::new(e.to_string(), tree.loc(item)))?;
             let loc = ["newTag", "digest", "newName"]
                 .iter()
                 .find_map(|k| tree.get(item, k))
                 .and_then(|n| tree.loc(n))
                 .or(tree.loc(item));
-            Some(ImageRule {
+            Ok(ImageRule {
                 name,
                 new_name: text("newName"),
                 new_tag: text("newTag"),
@@ -351,10 +355,7 @@ pub(super) fn images(kustomization: &Kustomization, out: &mut [Resource]) {
                 loc,
             })
         })
-        .collect();
-    if rules.is_empty() {
-        return;
-    }
+        .collect::<Result<_, BuildError>>()?;
     for resource in out.iter_mut() {
         let mut images = Vec::new();
         find_images(&resource.tree, resource.root, &mut images);
@@ -369,6 +370,7 @@ pub(super) fn images(kustomization: &Kustomization, out: &mut [Resource]) {
             }
         }
     }
+    Ok(())
 }
 
 /// The `image` nodes of every `containers` / `initContainers` list anywhere in the object.
