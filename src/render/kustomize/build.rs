@@ -14,6 +14,9 @@ use crate::source::{FileId, Loc};
 const MAX_DEPTH: usize = 32;
 /// Objects one build may hold.
 const MAX_RESOURCES: usize = 20_000;
+/// Kustomization files one build may read: the same base reached along many paths (a diamond
+/// of empty kustomizations, each level doubling) would otherwise cost exponential time.
+const MAX_LOADS: usize = 2_000;
 
 /// Kustomization fields whose effect is not reproduced: building without them would lint
 /// something other than what gets deployed, so they fail the build instead.
@@ -83,6 +86,7 @@ pub(super) struct Builder<'a> {
     pub bases: BTreeSet<String>,
     /// Kustomization dirs being built, outermost first: entering one twice is a cycle.
     stack: Vec<String>,
+    loads: usize,
 }
 
 impl<'a> Builder<'a> {
@@ -92,6 +96,7 @@ impl<'a> Builder<'a> {
             used: BTreeSet::new(),
             bases: BTreeSet::new(),
             stack: Vec::new(),
+            loads: 0,
         }
     }
 
@@ -116,6 +121,10 @@ impl<'a> Builder<'a> {
 
     /// Reads the kustomization file of `dir`; `loc` is where it was referred to from.
     fn load(&mut self, dir: &str, loc: Option<Loc>) -> Result<Kustomization, BuildError> {
+        self.loads += 1;
+        if self.loads > MAX_LOADS {
+            return Err(BuildError::new("too many kustomizations in one build", loc));
+        }
         let path = paths::kustomization_file(dir, self.files).ok_or_else(|| {
             let shown = if dir.is_empty() { "." } else { dir };
             BuildError::new(

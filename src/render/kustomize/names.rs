@@ -16,10 +16,11 @@ pub(super) fn finish(resources: &mut [Resource]) {
     }
     let renamed: Vec<Renamed> = resources
         .iter()
-        .filter(|r| r.name() != r.original_name)
+        .filter(|r| r.name() != r.original_name || r.namespace() != r.original_namespace)
         .map(|r| Renamed {
             kind: r.kind().to_owned(),
             from: r.original_name.clone(),
+            from_namespace: r.original_namespace.clone(),
             to: r.name().to_owned(),
             namespace: r.namespace().to_owned(),
         })
@@ -28,6 +29,7 @@ pub(super) fn finish(resources: &mut [Resource]) {
         return;
     }
     for resource in resources.iter_mut() {
+        follow_subjects(resource, &renamed);
         let namespace = resource.namespace().to_owned();
         let mut references = Vec::new();
         collect_references(&resource.tree, resource.root, &mut references);
@@ -40,6 +42,7 @@ pub(super) fn finish(resources: &mut [Resource]) {
             let target = renamed.iter().find(|r| {
                 r.kind == kind
                     && r.from == current
+                    && r.to != r.from
                     && (r.namespace.is_empty() || namespace.is_empty() || r.namespace == namespace)
             });
             if let Some(target) = target {
@@ -50,11 +53,52 @@ pub(super) fn finish(resources: &mut [Resource]) {
     }
 }
 
+/// An object whose name or namespace the build changed.
 struct Renamed {
     kind: String,
     from: String,
+    from_namespace: String,
     to: String,
     namespace: String,
+}
+
+/// A role binding's service account subjects follow their account: a subject naming the
+/// account's first namespace gets its new name and namespace, one without a namespace its
+/// new name.
+fn follow_subjects(resource: &mut Resource, renamed: &[Renamed]) {
+    if !matches!(resource.kind(), "RoleBinding" | "ClusterRoleBinding") {
+        return;
+    }
+    let tree = &mut resource.tree;
+    for subject in items(tree, resource.root, "subjects") {
+        let text = |key: &str| {
+            tree.get(subject, key)
+                .and_then(|n| tree.as_str(n))
+                .map(str::to_owned)
+        };
+        if text("kind").as_deref() != Some("ServiceAccount") {
+            continue;
+        }
+        let (Some(name), namespace) = (text("name"), text("namespace")) else {
+            continue;
+        };
+        let target = renamed.iter().find(|r| {
+            r.kind == "ServiceAccount"
+                && r.from == name
+                && namespace.as_ref().is_none_or(|ns| *ns == r.from_namespace)
+        });
+        let Some(target) = target else {
+            continue;
+        };
+        if let Some(node) = tree.get(subject, "name") {
+            tree.set_value(node, Value::Str(target.to.as_str().into()));
+        }
+        if namespace.is_some()
+            && let Some(node) = tree.get(subject, "namespace")
+        {
+            tree.set_value(node, Value::Str(target.namespace.as_str().into()));
+        }
+    }
 }
 
 /// `(referenced kind, name node)` for the references kustomize updates in the common cases.
@@ -116,12 +160,6 @@ fn collect_references(tree: &Tree, root: NodeId, out: &mut Vec<(String, NodeId)>
                 && let Some(kind) = tree.get(role, "kind").and_then(|k| tree.as_str(k))
             {
                 at(kind, tree.get(role, "name"));
-            }
-            for subject in items(tree, root, "subjects") {
-                if tree.get(subject, "kind").and_then(|k| tree.as_str(k)) == Some("ServiceAccount")
-                {
-                    at("ServiceAccount", tree.get(subject, "name"));
-                }
             }
         }
         "Ingress" => {

@@ -5,9 +5,11 @@
 use super::*;
 use crate::model::Document;
 
-/// Files held in memory; a directory is any prefix of a file path.
+/// Files held in memory; a directory is any prefix of a file path. With `parsed`, only the
+/// parsed documents are offered, as when a scan let go of the texts.
 struct Memory {
     files: Vec<(String, String)>,
+    parsed: Option<Vec<Vec<Document>>>,
 }
 
 impl Memory {
@@ -17,7 +19,23 @@ impl Memory {
                 .iter()
                 .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
                 .collect(),
+            parsed: None,
         }
+    }
+
+    fn parsed_only(files: &[(&str, &str)]) -> Memory {
+        let mut memory = Memory::new(files);
+        let parsed = memory
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, text))| {
+                let id = u32::try_from(i).unwrap_or(u32::MAX);
+                crate::parse::parse(crate::model::DocKind::Yaml, id, path, text).documents
+            })
+            .collect();
+        memory.parsed = Some(parsed);
+        memory
     }
 
     fn line_of(&self, loc: Option<Loc>) -> (String, usize) {
@@ -29,10 +47,14 @@ impl Memory {
 }
 
 impl Files for Memory {
-    fn documents(&self, _: &str) -> Option<&[Document]> {
-        None
+    fn documents(&self, path: &str) -> Option<&[Document]> {
+        let index = self.file_id(path)? as usize;
+        self.parsed.as_ref()?.get(index).map(Vec::as_slice)
     }
     fn text(&self, path: &str) -> Option<&str> {
+        if self.parsed.is_some() {
+            return None;
+        }
         self.files
             .iter()
             .find(|(p, _)| p == path)
@@ -220,4 +242,59 @@ fn replicas_prefix_and_references() {
         .lookup(built.documents[1].root, "spec.replicas");
     let loc = replicas.and_then(|n| built.documents[1].tree.loc(n));
     assert_eq!(files.line_of(loc), ("kustomization.yaml".to_owned(), 5));
+}
+
+#[test]
+fn parsed_documents_stand_in_for_dropped_texts() {
+    let files = [
+        (
+            "kustomization.yaml",
+            "resources: [d.yaml]\nnamePrefix: x-\n",
+        ),
+        ("d.yaml", DEPLOYMENT),
+    ];
+    let from_text = build("", &Memory::new(&files)).unwrap_or_else(|e| panic!("{}", e.message));
+    let memory = Memory::parsed_only(&files);
+    let from_documents = build("", &memory).unwrap_or_else(|e| panic!("{}", e.message));
+    let json = |built: &Built| {
+        built
+            .documents
+            .iter()
+            .map(|d| d.tree.to_json(d.root))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(json(&from_text), json(&from_documents));
+    let doc = &from_documents.documents[0];
+    let image = doc.tree.lookup(doc.root, "spec.template.spec.containers");
+    let image = image
+        .and_then(|c| doc.tree.items(c).first().copied())
+        .and_then(|c| doc.tree.get(c, "image"));
+    let loc = image.and_then(|i| doc.tree.loc(i));
+    assert_eq!(memory.line_of(loc), ("d.yaml".to_owned(), 10));
+}
+
+#[test]
+fn diamonds_of_empty_bases_are_bounded() {
+    // Level k's two kustomizations both use level k+1's two: 2^30 builds if nothing stopped it.
+    let mut owned = Vec::new();
+    for level in 0..30 {
+        for side in ["a", "b"] {
+            owned.push((
+                format!("{level}{side}/kustomization.yaml"),
+                format!("resources: [../{0}a, ../{0}b]\n", level + 1),
+            ));
+        }
+    }
+    for side in ["a", "b"] {
+        owned.push((
+            format!("30{side}/kustomization.yaml"),
+            "resources: []\n".to_owned(),
+        ));
+    }
+    let files: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let message = error(&files, "0a");
+    assert!(message.contains("too many kustomizations"), "{message}");
 }

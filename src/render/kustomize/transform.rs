@@ -29,7 +29,8 @@ const CLUSTER_SCOPED: [&str; 16] = [
     "Node",
 ];
 
-/// `namespace:` sets every namespaced object's namespace.
+/// `namespace:` sets every namespaced object's namespace; as in kustomize, a Namespace object
+/// is renamed to it and role bindings' `default` service account subjects move into it.
 pub(super) fn namespace(kustomization: &Kustomization, out: &mut [Resource]) {
     let Some(node) = kustomization.get("namespace") else {
         return;
@@ -38,12 +39,34 @@ pub(super) fn namespace(kustomization: &Kustomization, out: &mut [Resource]) {
         return;
     };
     let loc = kustomization.tree.loc(node);
-    for resource in out
-        .iter_mut()
-        .filter(|r| !CLUSTER_SCOPED.contains(&r.kind()))
-    {
+    for resource in out.iter_mut() {
+        let kind = resource.kind().to_owned();
+        let root = resource.root;
         let tree = &mut resource.tree;
-        let metadata = ensure_map(tree, resource.root, "metadata", loc);
+        if kind == "Namespace" {
+            if let Some(name) = tree.lookup(root, "metadata.name") {
+                tree.set_value(name, Value::Str(namespace.into()));
+                tree.set_loc(name, loc);
+            }
+            continue;
+        }
+        if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
+            let subjects = tree
+                .get(root, "subjects")
+                .map(|s| tree.items(s).to_vec())
+                .unwrap_or_default();
+            for subject in subjects {
+                let text = |key: &str| tree.get(subject, key).and_then(|n| tree.as_str(n));
+                if text("kind") == Some("ServiceAccount") && text("name") == Some("default") {
+                    let value = tree.str(namespace, loc);
+                    tree.insert_at(subject, "namespace", loc, value);
+                }
+            }
+        }
+        if CLUSTER_SCOPED.contains(&kind.as_str()) {
+            continue;
+        }
+        let metadata = ensure_map(tree, root, "metadata", loc);
         let value = tree.str(namespace, loc);
         tree.insert_at(metadata, "namespace", loc, value);
     }
