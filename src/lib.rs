@@ -14,6 +14,7 @@ pub mod link;
 pub mod model;
 pub mod parse;
 pub mod problems;
+pub mod render;
 pub mod report;
 pub mod score;
 pub mod settings;
