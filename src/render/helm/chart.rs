@@ -86,7 +86,7 @@ fn load_chart<'f>(
         name_path.to_owned()
     };
     let defaults = match files.iter().find(|f| f.path == join(dir, "values.yaml")) {
-        Some(f) => yaml_value(f)?,
+        Some(f) => without_nulls(&yaml_value(f)?, 0),
         None => Val::map(Map::new()),
     };
     let mut templates = Vec::new();
@@ -130,18 +130,38 @@ fn load_chart<'f>(
             });
         }
     }
+    let dependencies: Vec<Val> = match &get(&metadata, "dependencies").v {
+        V::List(l) => l.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
     let mut subcharts = Vec::new();
     if depth < MAX_CHART_DEPTH {
         for sub in sub_dirs {
             let sub_dir = join(dir, &format!("charts/{sub}"));
             let sub_name_path = format!("{name_path}/charts/{sub}");
-            subcharts.push(load_chart(&sub_dir, &sub_name_path, files, depth + 1)?);
+            let mut chart = load_chart(&sub_dir, &sub_name_path, files, depth + 1)?;
+            // Helm renames an aliased dependency: its `.Chart.Name` and template names.
+            let name = get(&chart.metadata, "name").string();
+            let alias = dependencies
+                .iter()
+                .find(|d| get(d, "name").string() == name)
+                .map(|d| get(d, "alias"))
+                .filter(|a| !a.is_nil());
+            if let Some(alias) = alias {
+                let alias = alias.string();
+                if let V::Map(m) = &chart.metadata.v {
+                    m.borrow_mut()
+                        .insert("name".to_owned(), Val::plain(alias.clone()));
+                }
+                rename(
+                    &mut chart,
+                    &sub_name_path,
+                    &format!("{name_path}/charts/{alias}"),
+                );
+            }
+            subcharts.push(chart);
         }
     }
-    let dependencies = match &get(&metadata, "dependencies").v {
-        V::List(l) => l.iter().cloned().collect(),
-        _ => Vec::new(),
-    };
     Ok(Chart {
         dir: dir.to_owned(),
         name_path,
@@ -154,17 +174,23 @@ fn load_chart<'f>(
     })
 }
 
-/// Helm's values coalescing: `over` wins, maps merge key by key, and a null in `over` deletes
-/// the key.
+fn rename(chart: &mut Chart<'_>, old: &str, new: &str) {
+    if let Some(rest) = chart.name_path.strip_prefix(old) {
+        chart.name_path = format!("{new}{rest}");
+    }
+    for sub in &mut chart.subcharts {
+        rename(sub, old, new);
+    }
+}
+
+/// Helm's values coalescing: `over` wins and maps merge key by key. A null in `over` deletes
+/// the key; it stays as a null until every chart's values are merged (so a parent's null also
+/// deletes a subchart's default), and `without_nulls` drops it then.
 fn coalesce(base: &Val, over: &Val, depth: usize) -> Val {
     match (base.as_map(), over.as_map()) {
         (Some(b), Some(o)) if depth < MAX_NESTING => {
             let mut out = b.clone();
             for (k, v) in o.iter() {
-                if v.is_nil() {
-                    out.remove(k);
-                    continue;
-                }
                 let merged = match out.get(k) {
                     Some(existing) => coalesce(existing, v, depth + 1),
                     None => v.clone(),
@@ -262,10 +288,7 @@ fn prepare<'f>(chart: &'f Chart<'f>, values: Val, out: &mut Vec<Prepared<'f>>) -
     let global = get(&values, "global");
     for sub in &chart.subcharts {
         let dep = dependency(chart, sub);
-        let key = dep
-            .map(|d| get(d, "alias"))
-            .filter(|a| !a.is_nil())
-            .map_or_else(|| get(&sub.metadata, "name").string(), |a| a.string());
+        let key = get(&sub.metadata, "name").string();
         if let Some(cond) = dep.map(|d| get(d, "condition")).filter(|c| !c.is_nil())
             && condition(&values, &cond.string()) == Some(false)
         {
@@ -291,7 +314,7 @@ fn prepare<'f>(chart: &'f Chart<'f>, values: Val, out: &mut Vec<Prepared<'f>>) -
     }
     out.push(Prepared {
         chart,
-        values: values.clone(),
+        values: without_nulls(&values, 0),
     });
     values
 }
@@ -316,8 +339,6 @@ pub fn render(
     if values.is_nil() {
         values = Val::map(Map::new());
     }
-    // Copies so `set` in a template cannot reach another render's values.
-    let values = super::funcs::deep_copy(&values, 0);
     let mut charts = Vec::new();
     prepare(&root, values, &mut charts);
     let mut ctx = Ctx::default();
@@ -376,6 +397,7 @@ pub fn render(
         }
         out.push(Rendered {
             template: f.path.to_owned(),
+            name: src.name.clone(),
             template_file: f.file,
             origins: origins(&text),
             text: text.s,
@@ -383,6 +405,28 @@ pub fn render(
     }
     out.sort_by(|a, b| a.template.cmp(&b.template));
     Ok(out)
+}
+
+fn without_nulls(v: &Val, depth: usize) -> Val {
+    let mut out = v.clone();
+    match &v.v {
+        V::Map(m) if depth < MAX_NESTING => {
+            let kept: Map = m
+                .borrow()
+                .iter()
+                .filter(|(_, x)| !x.is_nil())
+                .map(|(k, x)| (k.clone(), without_nulls(x, depth + 1)))
+                .collect();
+            out.v = V::Map(Rc::new(std::cell::RefCell::new(kept)));
+        }
+        V::List(l) if depth < MAX_NESTING => {
+            out.v = V::List(Rc::new(
+                l.iter().map(|x| without_nulls(x, depth + 1)).collect(),
+            ));
+        }
+        _ => {}
+    }
+    out
 }
 
 fn only_comments(text: &str) -> bool {

@@ -58,6 +58,9 @@ impl Default for Release<'_> {
 pub struct Rendered {
     /// Path relative to the scanned root.
     pub template: String,
+    /// The name Helm gives the template (`.Template.Name`): `web/templates/x.yaml`,
+    /// `web/charts/<name or alias>/templates/y.yaml`.
+    pub name: String,
     pub template_file: FileId,
     pub text: String,
     pub origins: Vec<Origin>,

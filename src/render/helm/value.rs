@@ -118,7 +118,8 @@ impl Val {
         match &self.v {
             V::Nil => "invalid",
             V::Bool(_) => "bool",
-            V::Int(_) => "int64",
+            // Template literals and `int` are Go ints (Sprig arithmetic gives int64, rarely asked).
+            V::Int(_) => "int",
             V::Float(_) => "float64",
             V::Str(_) => "string",
             V::List(_) => "slice",

@@ -79,7 +79,9 @@ pub fn files_method(files: &Rc<Vec<ChartFileRef>>, name: &str, arg: &str, at: Lo
             let t = whole(f);
             let mut start = 0;
             let mut lines = Vec::new();
-            for line in f.text.split('\n') {
+            // Helm drops the final newline before splitting.
+            let text = f.text.strip_suffix('\n').unwrap_or(&f.text);
+            for line in text.split('\n') {
                 lines.push(Val::text(t.slice(start..start + line.len())));
                 start += line.len() + 1;
             }

@@ -8,8 +8,6 @@ mod math;
 mod strings;
 mod yaml;
 
-pub use lists::deep_copy;
-
 use super::eval::{Ctx, Res, error};
 use super::origins::Text;
 use super::value::{V, Val};
