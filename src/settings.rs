@@ -309,12 +309,16 @@ pub fn resolve_loaded(
                 .release
                 .as_ref()
                 .map_or_else(|| ChartRelease::default().name, |r| r.get_ref().clone()),
-            namespace: config
+            namespace: config.helm.namespace.as_ref().map_or_else(
+                || ChartRelease::default().namespace,
+                |n| n.get_ref().clone(),
+            ),
+            values: config
                 .helm
-                .namespace
-                .as_ref()
-                .map_or_else(|| ChartRelease::default().namespace, |n| n.get_ref().clone()),
-            values: config.helm.values.iter().map(|v| v.get_ref().clone()).collect(),
+                .values
+                .iter()
+                .map(|v| v.get_ref().clone())
+                .collect(),
         },
         baseline: flags.baseline.as_deref().map(Baseline::load).transpose()?,
         prematch_from_bytes: PREMATCH_FROM_BYTES,

@@ -294,16 +294,24 @@ fn prepare<'f>(chart: &'f Chart<'f>, values: Val, out: &mut Vec<Prepared<'f>>) -
         {
             continue;
         }
-        let mut sub_values = coalesce(&sub.defaults, &get(&values, &key), 0);
+        // A subchart the parent's values do not mention keeps its own defaults (a fresh map:
+        // globals are added to it below).
+        let given = get(&values, &key);
+        let given = if given.is_nil() {
+            Val::map(Map::new())
+        } else {
+            given
+        };
+        let mut sub_values = coalesce(&sub.defaults, &given, 0);
+        if sub_values.is_nil() {
+            sub_values = Val::map(Map::new());
+        }
         // Globals flow down: the parent's win over the subchart's own.
         let sub_global = coalesce(&get(&sub_values, "global"), &global, 0);
         if !sub_global.is_nil()
             && let V::Map(m) = &sub_values.v
         {
             m.borrow_mut().insert("global".to_owned(), sub_global);
-        }
-        if sub_values.is_nil() {
-            sub_values = Val::map(Map::new());
         }
         let sub_values = prepare(sub, sub_values, out);
         if let V::Map(m) = &values.v {

@@ -269,16 +269,16 @@ pub fn call(name: &str, args: &[Val], at: Loc) -> Option<R> {
         "typeOf" => check(1).map(|()| Val::str(args[0].type_name(), at)),
         "kindIs" => check(2).map(|()| Val::bool(args[1].kind() == args[0].string())),
         "typeIs" => check(2).map(|()| Val::bool(args[1].type_name() == args[0].string())),
-        "dig" => want_at_least(args, 3).and_then(|()| {
+        "dig" => want_at_least(args, 3).map(|()| {
             let (keys, rest) = args.split_at(args.len() - 2);
             let mut v = rest[1].clone();
             for k in keys {
                 v = match v.as_map().and_then(|m| m.get(&k.string()).cloned()) {
                     Some(next) => next,
-                    None => return Ok(rest[0].clone()),
+                    None => return rest[0].clone(),
                 };
             }
-            Ok(v)
+            v
         }),
         _ => return None,
     };
@@ -351,12 +351,12 @@ mod tests {
     #[test]
     fn list_and_dict_functions() {
         let l = Val::list(vec![s("b"), s("a"), s("b"), s("")]);
-        assert_eq!(run("uniq", &[l.clone()]), "[b a ]");
-        assert_eq!(run("compact", &[l.clone()]), "[b a b]");
-        assert_eq!(run("sortAlpha", &[l.clone()]), "[ a b b]");
+        assert_eq!(run("uniq", std::slice::from_ref(&l)), "[b a ]");
+        assert_eq!(run("compact", std::slice::from_ref(&l)), "[b a b]");
+        assert_eq!(run("sortAlpha", std::slice::from_ref(&l)), "[ a b b]");
         assert_eq!(run("without", &[l.clone(), s("b")]), "[a ]");
         assert_eq!(run("has", &[s("a"), l.clone()]), "true");
-        assert_eq!(run("rest", &[l.clone()]), "[a b ]");
+        assert_eq!(run("rest", std::slice::from_ref(&l)), "[a b ]");
         assert_eq!(
             run("index", &[l.clone(), Val::int(9)]),
             "error: index out of range: 9"
@@ -366,7 +366,7 @@ mod tests {
             call("set", &[d.clone(), s("b"), Val::int(2)], Loc::new(0, 0, 0)),
             Some(Ok(_))
         ));
-        assert_eq!(run("keys", &[d.clone()]), "[a b]");
+        assert_eq!(run("keys", std::slice::from_ref(&d)), "[a b]");
         let over = Val::map(Map::from([
             ("a".into(), Val::int(5)),
             ("c".into(), Val::int(3)),

@@ -338,18 +338,16 @@ pub fn replace(input: &Text, old: &str, new: &Text, limit: i64) -> Text {
     let s = input.as_str();
     let mut out = Text::default();
     let mut at = 0;
-    let mut count = 0;
     if old.is_empty() {
         return input.clone();
     }
-    for (i, _) in s.match_indices(old) {
-        if limit >= 0 && count >= limit {
+    for (count, (i, _)) in s.match_indices(old).enumerate() {
+        if limit >= 0 && count as i64 >= limit {
             break;
         }
         out.push(&input.slice(at..i));
         out.push(new);
         at = i + old.len();
-        count += 1;
     }
     out.push(&input.slice(at..s.len()));
     out

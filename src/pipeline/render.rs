@@ -1,0 +1,433 @@
+//! Rendering, between reading and linking: Helm charts and Kustomize overlays turned into the
+//! objects they deploy, so what is linted is what runs. Rendered objects go on the file they
+//! were rendered from (a template, a kustomization) and every node keeps the source location it
+//! came from; the files an overlay builds on stop counting as deployments of their own.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use crate::helm;
+use crate::model::{DocKind, Document};
+use crate::parse::{self, ParseError, Parsed};
+use crate::render::helm::{ChartFile, Release, RenderError, Rendered};
+use crate::render::kustomize::{self, BuildError, Built};
+use crate::settings::ChartRelease;
+use crate::source::{FileId, Loc, Span};
+
+use super::read::Read;
+
+/// How a file shows in `artifacts` when a renderer read it.
+pub(super) const HELM_TEMPLATE: &str = "helm-template";
+pub(super) const CHART_FILE: &str = "helm-chart-file";
+
+/// Renders every Helm chart (unless `--helm` rendered them already) and builds every Kustomize
+/// overlay, in place.
+pub(super) fn render(reads: &mut [Read], release: Option<&ChartRelease>) {
+    if let Some(release) = release {
+        render_charts(reads, release);
+    }
+    build_overlays(reads);
+}
+
+fn render_charts(reads: &mut [Read], release: &ChartRelease) {
+    let charts: BTreeSet<String> = reads
+        .iter()
+        .filter_map(|r| match r.source.path.rsplit_once('/') {
+            Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
+            None if r.source.path == "Chart.yaml" => Some(String::new()),
+            _ => None,
+        })
+        .collect();
+    if charts.is_empty() {
+        return;
+    }
+    let top = helm::top_level(&charts);
+    let outcomes: Vec<(&str, Result<Vec<Rendered>, RenderError>)> = top
+        .par_iter()
+        .map(|chart| {
+            let files: Vec<ChartFile<'_>> = reads
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| in_dir(&r.source.path, chart) && r.skip.is_none())
+                .map(|(id, r)| ChartFile {
+                    path: &r.source.path,
+                    text: &r.source.text,
+                    file: id as FileId,
+                })
+                .collect();
+            let release = Release {
+                name: &release.name,
+                namespace: &release.namespace,
+                values_files: &release.values,
+            };
+            (
+                *chart,
+                crate::render::helm::render_chart(chart, &files, &release),
+            )
+        })
+        .collect();
+    // Partials and helpers: text they produce is reported where it was included.
+    let helpers: HashSet<FileId> = (0..reads.len())
+        .filter(|&i| {
+            let path = &reads[i].source.path;
+            is_template(&reads[i], &charts)
+                && path.rsplit('/').next().is_some_and(|name| name.starts_with('_'))
+        })
+        .map(|i| i as FileId)
+        .collect();
+    for (chart, outcome) in outcomes {
+        let shown = if chart.is_empty() { "." } else { chart };
+        let templates: Vec<usize> = (0..reads.len())
+            .filter(|&i| in_dir(&reads[i].source.path, chart) && is_template(&reads[i], &charts))
+            .collect();
+        match outcome {
+            Ok(rendered) => {
+                let note = format!(
+                    "Helm template: rendered with chart `{shown}` as release `{}` in namespace `{}`",
+                    release.name, release.namespace
+                );
+                for &i in &templates {
+                    reads[i].parsed = Parsed::default();
+                    reads[i].note = Some(note.clone());
+                    reads[i].role = Some(HELM_TEMPLATE);
+                }
+                for output in rendered {
+                    let file = output.template_file as usize;
+                    if let Some(read) = reads.get_mut(file) {
+                        let parsed = parse_rendered(&output, &helpers);
+                        read.parsed.documents.extend(parsed.documents);
+                        read.parsed.errors.extend(parsed.errors);
+                        read.parsed.duplicate_keys.extend(parsed.duplicate_keys);
+                    }
+                }
+            }
+            Err(error) => {
+                let message = format!(
+                    "Helm chart `{shown}` cannot be rendered: {}; its workloads are not checked",
+                    error.message
+                );
+                let note = format!("Helm template: not rendered ({})", error.message);
+                for &i in &templates {
+                    reads[i].parsed = Parsed::default();
+                    reads[i].note = Some(note.clone());
+                    reads[i].role = Some(HELM_TEMPLATE);
+                }
+                let chart_yaml = if chart.is_empty() {
+                    "Chart.yaml".to_owned()
+                } else {
+                    format!("{chart}/Chart.yaml")
+                };
+                let at = error
+                    .loc
+                    .filter(|l| reads.get(l.file as usize).is_some())
+                    .map(|l| (l.file as usize, Some(l.span)))
+                    .or_else(|| {
+                        reads
+                            .iter()
+                            .position(|r| r.source.path == chart_yaml)
+                            .map(|i| (i, None))
+                    });
+                if let Some((i, span)) = at {
+                    reads[i].parsed.errors.push(ParseError::new(message, span));
+                }
+            }
+        }
+    }
+    for read in reads.iter_mut() {
+        if read.role.is_none() && helm::chart_of(&read.source.path, &charts).is_some() {
+            // Read for the renderer only (helpers, files templates read).
+            if read.kind == DocKind::Yaml && read.parsed.documents.is_empty() && read.note.is_none()
+            {
+                read.role = Some(CHART_FILE);
+            }
+        }
+    }
+}
+
+/// A file under a chart's (or subchart's) `templates/` folder.
+fn is_template(read: &Read, charts: &BTreeSet<String>) -> bool {
+    let path = read.source.path.as_str();
+    charts.iter().any(|chart| {
+        let rest = if chart.is_empty() {
+            Some(path)
+        } else {
+            path.strip_prefix(chart.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+        };
+        rest.is_some_and(|r| r.starts_with("templates/"))
+    })
+}
+
+fn in_dir(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A template's output parsed as YAML, every location moved to where the text came from: the
+/// template line, or the values file node a value was inserted from.
+fn parse_rendered(output: &Rendered, helpers: &HashSet<FileId>) -> Parsed {
+    let file = output.template_file;
+    let mut parsed = parse::parse(DocKind::Yaml, file, &output.template, &output.text);
+    let source_of = |span: Span| source_of(output, span, helpers);
+    for document in &mut parsed.documents {
+        document.tree.remap_locs(|loc| source_of(loc.span));
+    }
+    parsed.duplicate_keys = std::mem::take(&mut parsed.duplicate_keys)
+        .into_iter()
+        .filter_map(|(key, span)| {
+            let loc = source_of(span)?;
+            (loc.file == file).then_some((key, loc.span))
+        })
+        .collect();
+    for error in &mut parsed.errors {
+        error.message = format!("rendered output: {}", error.message);
+        error.span = error
+            .span
+            .and_then(source_of)
+            .filter(|loc| loc.file == file)
+            .map(|loc| loc.span);
+    }
+    parsed
+}
+
+/// Where the rendered bytes `span` came from. A value inserted whole (quotes aside) maps to its
+/// node in the values file; anything else maps by its first byte: text copied from the template
+/// byte for byte (up to the end of the copied run), or the action that produced it. Text a
+/// helper (`_helpers.tpl`) produced maps to the template line that included it.
+fn source_of(output: &Rendered, span: Span, helpers: &HashSet<FileId>) -> Option<Loc> {
+    let first = output.origins.partition_point(|o| o.out.end <= span.start);
+    if let Some(value) = sole_value(output, first, span)
+        && !helpers.contains(&value.file)
+    {
+        return Some(value);
+    }
+    let (loc, exact) = output
+        .origin_at(span.start)
+        .or_else(|| next_origin(output, span.start))?;
+    if helpers.contains(&loc.file) {
+        return including_line(output, first);
+    }
+    if !exact {
+        return Some(loc);
+    }
+    let run_end = output.origins.get(first).map_or(span.end, |o| o.out.end);
+    let len = span.end.min(run_end).saturating_sub(span.start).max(1);
+    Some(Loc {
+        file: loc.file,
+        span: Span {
+            start: loc.span.start,
+            end: loc.span.start + len,
+        },
+    })
+}
+
+/// The one value `span` holds, when it holds nothing else but quotes and blanks.
+fn sole_value(output: &Rendered, first: usize, span: Span) -> Option<Loc> {
+    // A mapping spans many origins: only a scalar's few are worth looking through.
+    const MAX_LOOKED_AT: usize = 4;
+    let mut found = None;
+    for origin in output.origins[first.min(output.origins.len())..]
+        .iter()
+        .take_while(|o| o.out.start < span.end)
+        .take(MAX_LOOKED_AT + 1)
+        .enumerate()
+        .map(|(n, o)| (n < MAX_LOOKED_AT).then_some(o))
+    {
+        let origin = origin?;
+        let text = output
+            .text
+            .get(origin.out.start as usize..origin.out.end as usize)
+            .unwrap_or("");
+        if text.trim_matches(['"', '\'', ' ']).is_empty() {
+            continue;
+        }
+        if origin.exact || found.is_some() {
+            return None;
+        }
+        found = Some(origin.loc);
+    }
+    found
+}
+
+/// The template text just before origin `at` (`name: ` of `name: {{ include ... }}`), pointed
+/// at where the action begins.
+fn including_line(output: &Rendered, at: usize) -> Option<Loc> {
+    let origin = output.origins[..at.min(output.origins.len())]
+        .iter()
+        .rev()
+        .find(|o| o.exact && o.loc.file == output.template_file)?;
+    let end = origin.loc.span.end;
+    Some(Loc {
+        file: origin.loc.file,
+        span: Span {
+            start: end,
+            end: end + 1,
+        },
+    })
+}
+
+/// The first origin after `offset`, for a location starting on uncovered whitespace.
+fn next_origin(output: &Rendered, offset: u32) -> Option<(Loc, bool)> {
+    let i = output.origins.partition_point(|o| o.out.end <= offset);
+    let o = output.origins.get(i)?;
+    output.origin_at(o.out.start)
+}
+
+/// The scan's files as the Kustomize builder sees them.
+struct ReadFiles<'a> {
+    reads: &'a [Read],
+    by_path: HashMap<&'a str, usize>,
+    dirs: BTreeSet<&'a str>,
+}
+
+impl<'a> ReadFiles<'a> {
+    fn new(reads: &'a [Read]) -> ReadFiles<'a> {
+        let mut dirs = BTreeSet::new();
+        for read in reads {
+            let mut path = read.source.path.as_str();
+            while let Some((dir, _)) = path.rsplit_once('/') {
+                if !dirs.insert(dir) {
+                    break;
+                }
+                path = dir;
+            }
+        }
+        dirs.insert("");
+        ReadFiles {
+            reads,
+            by_path: reads
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.skip.is_none())
+                .map(|(i, r)| (r.source.path.as_str(), i))
+                .collect(),
+            dirs,
+        }
+    }
+
+    fn read(&self, path: &str) -> Option<&'a Read> {
+        self.by_path.get(path).map(|&i| &self.reads[i])
+    }
+}
+
+impl kustomize::Files for ReadFiles<'_> {
+    fn documents(&self, path: &str) -> Option<&[Document]> {
+        let read = self.read(path)?;
+        (!read.parsed.documents.is_empty() || read.parsed.errors.is_empty())
+            .then_some(read.parsed.documents.as_slice())
+    }
+
+    fn text(&self, path: &str) -> Option<&str> {
+        self.read(path).map(|r| &*r.source.text)
+    }
+
+    fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).map(|&i| i as FileId)
+    }
+
+    fn is_dir(&self, path: &str) -> bool {
+        self.dirs.contains(path)
+    }
+}
+
+/// Builds every overlay (a kustomization no other one uses). The files a successful build used
+/// become plain YAML (the built objects stand for them) and the built objects go on the
+/// overlay's kustomization; a build that fails is an error of that kustomization, and its patch
+/// files are still kept from being linted as workloads.
+fn build_overlays(reads: &mut [Read]) {
+    let dirs: Vec<String> = reads
+        .iter()
+        .filter(|r| parse::kustomize::is_kustomization(&r.source.path))
+        .map(|r| {
+            r.source
+                .path
+                .rsplit_once('/')
+                .map_or(String::new(), |(dir, _)| dir.to_owned())
+        })
+        .collect();
+    if dirs.is_empty() {
+        return;
+    }
+    let outcomes: Vec<(String, Result<Built, BuildError>)> = {
+        let files = ReadFiles::new(reads);
+        let variants = kustomize::variants(&dirs, &files);
+        variants
+            .into_par_iter()
+            .map(|dir| {
+                let outcome = kustomize::build(&dir, &files);
+                (dir, outcome)
+            })
+            .collect()
+    };
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut failed = false;
+    for (dir, outcome) in outcomes {
+        let kustomization = reads.iter().position(|r| {
+            parse::kustomize::is_kustomization(&r.source.path)
+                && r.source.path.rsplit_once('/').map_or("", |(d, _)| d) == dir
+        });
+        let Some(at) = kustomization else { continue };
+        match outcome {
+            Ok(built) => {
+                let count = built.documents.len();
+                let first = reads[at].parsed.documents.len();
+                for (n, mut document) in built.documents.into_iter().enumerate() {
+                    document.file = at as FileId;
+                    document.index = first + n;
+                    reads[at].parsed.documents.push(document);
+                }
+                reads[at].note = Some(format!(
+                    "Kustomize overlay: built natively, {count} object{} linted as deployed",
+                    if count == 1 { "" } else { "s" }
+                ));
+                used.extend(
+                    built
+                        .used
+                        .into_iter()
+                        .filter(|p| *p != reads[at].source.path),
+                );
+            }
+            Err(error) => {
+                failed = true;
+                let shown = if dir.is_empty() { "." } else { dir.as_str() };
+                let message = format!(
+                    "Kustomize overlay `{shown}` cannot be built: {}; its objects are linted file by file",
+                    error.message
+                );
+                let (i, span) = error
+                    .loc
+                    .filter(|l| (l.file as usize) < reads.len())
+                    .map_or((at, None), |l| (l.file as usize, Some(l.span)));
+                reads[i].parsed.errors.push(ParseError::new(message, span));
+            }
+        }
+    }
+    for read in reads.iter_mut().filter(|r| used.contains(&r.source.path)) {
+        if parse::kustomize::is_kustomization(&read.source.path) {
+            continue;
+        }
+        demote_objects(&mut read.parsed.documents, read.kind);
+        if read.note.is_none() {
+            read.note =
+                Some("Kustomize input: linted as part of the overlays built from it".to_owned());
+        }
+    }
+    if failed {
+        super::demote_kustomize_patches(reads);
+    }
+}
+
+/// Objects a build used become plain YAML: the built objects are the deployment. The rules or
+/// dashboard views of a file stay, as evidence that exists either way.
+fn demote_objects(documents: &mut [Document], fallback: DocKind) {
+    for doc in documents
+        .iter_mut()
+        .filter(|d| d.kind == DocKind::Kubernetes)
+    {
+        doc.kind = fallback;
+        doc.label = None;
+    }
+}
