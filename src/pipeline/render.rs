@@ -3,7 +3,7 @@
 //! were rendered from (a template, a kustomization) and every node keeps the source location it
 //! came from; the files an overlay builds on stop counting as deployments of their own.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -20,6 +20,12 @@ use super::read::Read;
 /// How a file shows in `artifacts` when a renderer read it.
 pub(super) const HELM_TEMPLATE: &str = "helm-template";
 pub(super) const CHART_FILE: &str = "helm-chart-file";
+const KUSTOMIZATION: &str = "kustomization";
+
+/// A folder as messages show it (`.` for the scanned root).
+fn shown(dir: &str) -> &str {
+    if dir.is_empty() { "." } else { dir }
+}
 
 /// Renders every Helm chart (unless `--helm` rendered them already) and builds every Kustomize
 /// overlay, in place.
@@ -77,7 +83,7 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
         .map(|i| i as FileId)
         .collect();
     for (chart, outcome) in outcomes {
-        let shown = if chart.is_empty() { "." } else { chart };
+        let shown = shown(chart);
         let templates: Vec<usize> = (0..reads.len())
             .filter(|&i| in_dir(&reads[i].source.path, chart) && is_template(&reads[i], &charts))
             .collect();
@@ -362,7 +368,8 @@ fn build_overlays(reads: &mut [Read]) {
             })
             .collect()
     };
-    let mut used: BTreeSet<String> = BTreeSet::new();
+    // Each input file, with the first overlay built from it.
+    let mut used: BTreeMap<String, String> = BTreeMap::new();
     let mut failed = false;
     for (dir, outcome) in outcomes {
         let kustomization = reads.iter().position(|r| {
@@ -383,18 +390,18 @@ fn build_overlays(reads: &mut [Read]) {
                     "Kustomize overlay: built natively, {count} object{} linted as deployed",
                     if count == 1 { "" } else { "s" }
                 ));
-                used.extend(
-                    built
-                        .used
-                        .into_iter()
-                        .filter(|p| *p != reads[at].source.path),
-                );
+                reads[at].role = Some(KUSTOMIZATION);
+                for path in built.used {
+                    if path != reads[at].source.path {
+                        used.entry(path).or_insert_with(|| shown(&dir).to_owned());
+                    }
+                }
             }
             Err(error) => {
                 failed = true;
-                let shown = if dir.is_empty() { "." } else { dir.as_str() };
                 let message = format!(
-                    "Kustomize overlay `{shown}` cannot be built: {}; its objects are linted file by file",
+                    "Kustomize overlay `{}` cannot be built: {}; its objects are linted file by file",
+                    shown(&dir),
                     error.message
                 );
                 let (i, span) = error
@@ -405,14 +412,22 @@ fn build_overlays(reads: &mut [Read]) {
             }
         }
     }
-    for read in reads.iter_mut().filter(|r| used.contains(&r.source.path)) {
+    for read in reads.iter_mut() {
+        let Some(overlay) = used.get(&read.source.path) else {
+            continue;
+        };
         if parse::kustomize::is_kustomization(&read.source.path) {
+            read.note = Some(format!(
+                "Kustomize base: built as part of overlay `{overlay}` (and any other built from it)"
+            ));
+            read.role = Some(KUSTOMIZATION);
             continue;
         }
         demote_objects(&mut read.parsed.documents, read.kind);
         if read.note.is_none() {
-            read.note =
-                Some("Kustomize input: linted as part of the overlays built from it".to_owned());
+            read.note = Some(format!(
+                "Kustomize input: linted as part of overlay `{overlay}` (and any other built from it)"
+            ));
         }
     }
     if failed {
