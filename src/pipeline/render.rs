@@ -78,7 +78,10 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
         .filter(|&i| {
             let path = &reads[i].source.path;
             is_template(&reads[i], &charts)
-                && path.rsplit('/').next().is_some_and(|name| name.starts_with('_'))
+                && path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|name| name.starts_with('_'))
         })
         .map(|i| i as FileId)
         .collect();
