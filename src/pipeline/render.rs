@@ -73,15 +73,17 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
             )
         })
         .collect();
-    // Partials and helpers: text they produce is reported where it was included.
-    let helpers: HashSet<FileId> = (0..reads.len())
+    // Values files (the charts' own and the release's): a value inserted from one is reported
+    // there; text from anywhere else is reported where the template inserted it.
+    let values: HashSet<FileId> = (0..reads.len())
         .filter(|&i| {
             let path = &reads[i].source.path;
-            is_template(&reads[i], &charts)
-                && path
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|name| name.starts_with('_'))
+            helm::chart_of(path, &charts).is_some_and(|chart| {
+                let rest = path
+                    .strip_prefix(chart)
+                    .map_or(path.as_str(), |r| r.trim_start_matches('/'));
+                rest == "values.yaml" || release.values.iter().any(|v| v == rest)
+            })
         })
         .map(|i| i as FileId)
         .collect();
@@ -104,7 +106,7 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
                 for output in rendered {
                     let file = output.template_file as usize;
                     if let Some(read) = reads.get_mut(file) {
-                        let parsed = parse_rendered(&output, &helpers);
+                        let parsed = parse_rendered(&output, &values);
                         read.parsed.documents.extend(parsed.documents);
                         read.parsed.errors.extend(parsed.errors);
                         read.parsed.duplicate_keys.extend(parsed.duplicate_keys);
@@ -177,12 +179,23 @@ fn in_dir(path: &str, dir: &str) -> bool {
 
 /// A template's output parsed as YAML, every location moved to where the text came from: the
 /// template line, or the values file node a value was inserted from.
-fn parse_rendered(output: &Rendered, helpers: &HashSet<FileId>) -> Parsed {
+fn parse_rendered(output: &Rendered, values: &HashSet<FileId>) -> Parsed {
     let file = output.template_file;
     let mut parsed = parse::parse(DocKind::Yaml, file, &output.template, &output.text);
-    let source_of = |span: Span| source_of(output, span, helpers);
+    // `helm template --skip-tests`: test pods are not part of the release.
+    parsed.documents.retain(|d| !is_test_hook(d));
+    let source_of = |span: Span| source_of(output, span, values);
     for document in &mut parsed.documents {
+        // Findings about a whole object point at its name: the template line that names it,
+        // even when the name itself is a value.
+        let name = document.tree.lookup(document.root, "metadata.name");
+        let named_at = name
+            .and_then(|n| document.tree.loc(n))
+            .and_then(|loc| in_template(output, loc.span, &HashSet::new()));
         document.tree.remap_locs(|loc| source_of(loc.span));
+        if let (Some(name), Some(loc)) = (name, named_at) {
+            document.tree.set_loc(name, Some(loc));
+        }
     }
     parsed.duplicate_keys = std::mem::take(&mut parsed.duplicate_keys)
         .into_iter()
@@ -204,19 +217,26 @@ fn parse_rendered(output: &Rendered, helpers: &HashSet<FileId>) -> Parsed {
 
 /// Where the rendered bytes `span` came from. A value inserted whole (quotes aside) maps to its
 /// node in the values file; anything else maps by its first byte: text copied from the template
-/// byte for byte (up to the end of the copied run), or the action that produced it. Text a
-/// helper (`_helpers.tpl`) produced maps to the template line that included it.
-fn source_of(output: &Rendered, span: Span, helpers: &HashSet<FileId>) -> Option<Loc> {
+/// byte for byte (up to the end of the copied run), or the action that produced it. Text from
+/// anywhere else (a helper in `_helpers.tpl`, `.Chart` fields) maps to the template line that
+/// inserted it.
+fn source_of(output: &Rendered, span: Span, values: &HashSet<FileId>) -> Option<Loc> {
     let first = output.origins.partition_point(|o| o.out.end <= span.start);
     if let Some(value) = sole_value(output, first, span)
-        && !helpers.contains(&value.file)
+        && values.contains(&value.file)
     {
         return Some(value);
     }
+    in_template(output, span, values)
+}
+
+/// Where `span` came from, by its first byte, in the template or a values file.
+fn in_template(output: &Rendered, span: Span, values: &HashSet<FileId>) -> Option<Loc> {
+    let first = output.origins.partition_point(|o| o.out.end <= span.start);
     let (loc, exact) = output
         .origin_at(span.start)
         .or_else(|| next_origin(output, span.start))?;
-    if helpers.contains(&loc.file) {
+    if loc.file != output.template_file && !values.contains(&loc.file) {
         return including_line(output, first);
     }
     if !exact {
@@ -231,6 +251,19 @@ fn source_of(output: &Rendered, span: Span, helpers: &HashSet<FileId>) -> Option
             end: loc.span.start + len,
         },
     })
+}
+
+/// A Helm test (`helm.sh/hook: test`), which `helm template --skip-tests` leaves out.
+fn is_test_hook(document: &Document) -> bool {
+    let tree = &document.tree;
+    tree.lookup(document.root, "metadata.annotations")
+        .and_then(|a| tree.get(a, "helm.sh/hook"))
+        .and_then(|h| tree.as_str(h))
+        .is_some_and(|hooks| {
+            hooks
+                .split(',')
+                .any(|h| matches!(h.trim(), "test" | "test-success" | "test-failure"))
+        })
 }
 
 /// The one value `span` holds, when it holds nothing else but quotes and blanks.
@@ -365,6 +398,8 @@ fn build_overlays(reads: &mut [Read]) {
         let variants = kustomize::variants(&dirs, &files);
         variants
             .into_par_iter()
+            // A Component is only ever built into an overlay that names it.
+            .filter(|dir| !is_component(reads, dir))
             .map(|dir| {
                 let outcome = kustomize::build(&dir, &files);
                 (dir, outcome)
@@ -373,7 +408,6 @@ fn build_overlays(reads: &mut [Read]) {
     };
     // Each input file, with the first overlay built from it.
     let mut used: BTreeMap<String, String> = BTreeMap::new();
-    let mut failed = false;
     for (dir, outcome) in outcomes {
         let kustomization = reads.iter().position(|r| {
             parse::kustomize::is_kustomization(&r.source.path)
@@ -401,7 +435,6 @@ fn build_overlays(reads: &mut [Read]) {
                 }
             }
             Err(error) => {
-                failed = true;
                 let message = format!(
                     "Kustomize overlay `{}` cannot be built: {}; its objects are linted file by file",
                     shown(&dir),
@@ -420,8 +453,15 @@ fn build_overlays(reads: &mut [Read]) {
             continue;
         };
         if parse::kustomize::is_kustomization(&read.source.path) {
+            let what = if read.parsed.documents.first().is_some_and(|d| {
+                d.tree.get(d.root, "kind").and_then(|k| d.tree.as_str(k)) == Some("Component")
+            }) {
+                "component"
+            } else {
+                "base"
+            };
             read.note = Some(format!(
-                "Kustomize base: built as part of overlay `{overlay}` (and any other built from it)"
+                "Kustomize {what}: built as part of overlay `{overlay}` (and any other built from it)"
             ));
             read.role = Some(KUSTOMIZATION);
             continue;
@@ -433,9 +473,19 @@ fn build_overlays(reads: &mut [Read]) {
             ));
         }
     }
-    if failed {
-        super::demote_kustomize_patches(reads);
-    }
+    // Patches no successful build used (a failed build's, a Component's) are still partial.
+    super::demote_kustomize_patches(reads);
+}
+
+/// Whether the kustomization in `dir` is a `kind: Component`.
+fn is_component(reads: &[Read], dir: &str) -> bool {
+    reads.iter().any(|r| {
+        parse::kustomize::is_kustomization(&r.source.path)
+            && r.source.path.rsplit_once('/').map_or("", |(d, _)| d) == dir
+            && r.parsed.documents.first().is_some_and(|d| {
+                d.tree.get(d.root, "kind").and_then(|k| d.tree.as_str(k)) == Some("Component")
+            })
+    })
 }
 
 /// Objects a build used become plain YAML: the built objects are the deployment. The rules or
