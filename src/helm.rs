@@ -2,7 +2,7 @@
 //! manifests, and — only with `--helm` — rendering them with the `helm` binary (natively, they
 //! are rendered by `render::helm`).
 //!
-//! Rendering is opt-in because it runs a program: `helm template` evaluates the chart's Go
+//! `--helm` is opt-in because it runs a program: `helm template` evaluates the chart's Go
 //! templates and nothing else (no hooks, no plugins, no cluster, no network: `--skip-tests`, and
 //! no `--dependency-update`), but it is still the one place golive starts a process.
 
@@ -31,18 +31,17 @@ pub fn chart_dirs(entries: &[Entry]) -> BTreeSet<String> {
         .collect()
 }
 
-/// The innermost chart folder `path` lies in, if any.
+/// The innermost chart folder `path` lies in, if any: its folders looked up from the nearest,
+/// so a monorepo of charts costs a few lookups per file.
 pub fn chart_of<'a>(path: &str, charts: &'a BTreeSet<String>) -> Option<&'a str> {
-    charts
-        .iter()
-        .filter(|chart| {
-            chart.is_empty()
-                || path
-                    .strip_prefix(chart.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
-        .max_by_key(|chart| chart.len())
-        .map(String::as_str)
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some(chart) = charts.get(parent) {
+            return Some(chart);
+        }
+        dir = parent;
+    }
+    charts.get("").map(String::as_str)
 }
 
 /// The charts that are not a subchart (under another chart's `charts/` folder): the ones

@@ -52,13 +52,11 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
     let outcomes: Vec<(&str, Result<Vec<Rendered>, RenderError>)> = top
         .par_iter()
         .map(|chart| {
-            let files: Vec<ChartFile<'_>> = reads
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| in_dir(&r.source.path, chart) && r.skip.is_none())
-                .map(|(id, r)| ChartFile {
-                    path: &r.source.path,
-                    text: &r.source.text,
+            let files: Vec<ChartFile<'_>> = under(reads, chart)
+                .filter(|&id| reads[id].skip.is_none())
+                .map(|id| ChartFile {
+                    path: &reads[id].source.path,
+                    text: &reads[id].source.text,
                     file: id as FileId,
                 })
                 .collect();
@@ -89,8 +87,8 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
         .collect();
     for (chart, outcome) in outcomes {
         let shown = shown(chart);
-        let templates: Vec<usize> = (0..reads.len())
-            .filter(|&i| in_dir(&reads[i].source.path, chart) && is_template(&reads[i], &charts))
+        let templates: Vec<usize> = under(reads, chart)
+            .filter(|&i| is_template(&reads[i], &charts))
             .collect();
         match outcome {
             Ok(rendered) => {
@@ -159,22 +157,25 @@ fn render_charts(reads: &mut [Read], release: &ChartRelease) {
 /// A file under a chart's (or subchart's) `templates/` folder.
 fn is_template(read: &Read, charts: &BTreeSet<String>) -> bool {
     let path = read.source.path.as_str();
-    charts.iter().any(|chart| {
+    helm::chart_of(path, charts).is_some_and(|chart| {
         let rest = if chart.is_empty() {
-            Some(path)
+            path
         } else {
-            path.strip_prefix(chart.as_str())
-                .and_then(|r| r.strip_prefix('/'))
+            &path[chart.len() + 1..]
         };
-        rest.is_some_and(|r| r.starts_with("templates/"))
+        rest.starts_with("templates/")
     })
 }
 
-fn in_dir(path: &str, dir: &str) -> bool {
-    dir.is_empty()
-        || path
-            .strip_prefix(dir)
-            .is_some_and(|rest| rest.starts_with('/'))
+/// The reads (sorted by path) under folder `dir`: one contiguous run.
+fn under<'r>(reads: &'r [Read], dir: &str) -> impl Iterator<Item = usize> + 'r {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let start = reads.partition_point(|r| r.source.path.as_str() < prefix.as_str());
+    (start..reads.len()).take_while(move |&i| reads[i].source.path.starts_with(&prefix))
 }
 
 /// A template's output parsed as YAML, every location moved to where the text came from: the
@@ -380,26 +381,31 @@ impl kustomize::Files for ReadFiles<'_> {
 /// overlay's kustomization; a build that fails is an error of that kustomization, and its patch
 /// files are still kept from being linted as workloads.
 fn build_overlays(reads: &mut [Read]) {
-    let dirs: Vec<String> = reads
+    // Each kustomization folder, with its file's read.
+    let kustomizations: BTreeMap<String, usize> = reads
         .iter()
-        .filter(|r| parse::kustomize::is_kustomization(&r.source.path))
-        .map(|r| {
-            r.source
-                .path
-                .rsplit_once('/')
-                .map_or(String::new(), |(dir, _)| dir.to_owned())
+        .enumerate()
+        .filter(|(_, r)| parse::kustomize::is_kustomization(&r.source.path))
+        .map(|(i, r)| {
+            let dir = r.source.path.rsplit_once('/').map_or("", |(dir, _)| dir);
+            (dir.to_owned(), i)
         })
         .collect();
-    if dirs.is_empty() {
+    if kustomizations.is_empty() {
         return;
     }
+    let dirs: Vec<String> = kustomizations.keys().cloned().collect();
     let outcomes: Vec<(String, Result<Built, BuildError>)> = {
         let files = ReadFiles::new(reads);
         let variants = kustomize::variants(&dirs, &files);
         variants
             .into_par_iter()
             // A Component is only ever built into an overlay that names it.
-            .filter(|dir| !is_component(reads, dir))
+            .filter(|dir| {
+                !kustomizations
+                    .get(dir)
+                    .is_some_and(|&i| is_component(&reads[i]))
+            })
             .map(|dir| {
                 let outcome = kustomize::build(&dir, &files);
                 (dir, outcome)
@@ -409,10 +415,7 @@ fn build_overlays(reads: &mut [Read]) {
     // Each input file, with the first overlay built from it.
     let mut used: BTreeMap<String, String> = BTreeMap::new();
     for (dir, outcome) in outcomes {
-        let kustomization = reads.iter().position(|r| {
-            parse::kustomize::is_kustomization(&r.source.path)
-                && r.source.path.rsplit_once('/').map_or("", |(d, _)| d) == dir
-        });
+        let kustomization = kustomizations.get(&dir).copied();
         let Some(at) = kustomization else { continue };
         match outcome {
             Ok(built) => {
@@ -453,9 +456,7 @@ fn build_overlays(reads: &mut [Read]) {
             continue;
         };
         if parse::kustomize::is_kustomization(&read.source.path) {
-            let what = if read.parsed.documents.first().is_some_and(|d| {
-                d.tree.get(d.root, "kind").and_then(|k| d.tree.as_str(k)) == Some("Component")
-            }) {
+            let what = if is_component(read) {
                 "component"
             } else {
                 "base"
@@ -477,14 +478,10 @@ fn build_overlays(reads: &mut [Read]) {
     super::demote_kustomize_patches(reads);
 }
 
-/// Whether the kustomization in `dir` is a `kind: Component`.
-fn is_component(reads: &[Read], dir: &str) -> bool {
-    reads.iter().any(|r| {
-        parse::kustomize::is_kustomization(&r.source.path)
-            && r.source.path.rsplit_once('/').map_or("", |(d, _)| d) == dir
-            && r.parsed.documents.first().is_some_and(|d| {
-                d.tree.get(d.root, "kind").and_then(|k| d.tree.as_str(k)) == Some("Component")
-            })
+/// Whether a kustomization file is a `kind: Component`.
+fn is_component(read: &Read) -> bool {
+    read.parsed.documents.first().is_some_and(|d| {
+        d.tree.get(d.root, "kind").and_then(|k| d.tree.as_str(k)) == Some("Component")
     })
 }
 
