@@ -98,8 +98,8 @@ pub struct CheckArgs {
     /// Worker threads (default: all cores). Output is identical for every value.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Render each Helm chart (a folder with Chart.yaml) with `helm template` (helm must be on
-    /// PATH) and lint the rendered manifests. Opt-in: it runs the helm binary on the chart.
+    /// Render Helm charts with the helm binary (`helm template`, on PATH) instead of golive's
+    /// native renderer; findings then point at the rendered output.
     #[arg(long)]
     pub helm: bool,
     /// Report only findings not recorded in this baseline file (see --write-baseline).

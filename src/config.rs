@@ -18,6 +18,22 @@ pub struct Config {
     pub ignore: Vec<Ignore>,
     #[serde(default)]
     pub fleet: Fleet,
+    #[serde(default)]
+    pub helm: Helm,
+}
+
+/// `[helm]`: how charts are rendered (natively; `--helm` runs the helm binary instead).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Helm {
+    /// The release name (`.Release.Name`); default `release-name`, as `helm template` uses.
+    pub release: Option<Spanned<String>>,
+    /// The release namespace (`.Release.Namespace`); default `default`.
+    pub namespace: Option<Spanned<String>>,
+    /// Extra values files, relative to each chart's folder, merged over its values.yaml in
+    /// order (`helm template -f`); a chart without one of them renders without it.
+    #[serde(default)]
+    pub values: Vec<Spanned<String>>,
 }
 
 /// `[fleet]`: how a monorepo splits into services (read only at the monorepo root).

@@ -1,7 +1,8 @@
 //! Helm charts: finding them among the walked files, telling their templates apart from
-//! manifests, and — only with `--helm` — rendering them with the `helm` binary.
+//! manifests, and — only with `--helm` — rendering them with the `helm` binary (natively, they
+//! are rendered by `render::helm`).
 //!
-//! Rendering is opt-in because it runs a program: `helm template` evaluates the chart's Go
+//! `--helm` is opt-in because it runs a program: `helm template` evaluates the chart's Go
 //! templates and nothing else (no hooks, no plugins, no cluster, no network: `--skip-tests`, and
 //! no `--dependency-update`), but it is still the one place golive starts a process.
 
@@ -18,10 +19,6 @@ const RELEASE: &str = "release-name";
 /// A chart that takes longer than this to render is reported, not waited for.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Skip reason for a template file when charts are not rendered.
-pub const TEMPLATE_NOTE: &str =
-    "Helm template: render with `helm template` and pipe into `golive check -`";
-
 /// Folders (relative to the root, `""` for the root itself) that hold a `Chart.yaml`.
 pub fn chart_dirs(entries: &[Entry]) -> BTreeSet<String> {
     entries
@@ -31,6 +28,40 @@ pub fn chart_dirs(entries: &[Entry]) -> BTreeSet<String> {
             None if e.path == "Chart.yaml" => Some(String::new()),
             _ => None,
         })
+        .collect()
+}
+
+/// The innermost chart folder `path` lies in, if any: its folders looked up from the nearest,
+/// so a monorepo of charts costs a few lookups per file.
+pub fn chart_of<'a>(path: &str, charts: &'a BTreeSet<String>) -> Option<&'a str> {
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some(chart) = charts.get(parent) {
+            return Some(chart);
+        }
+        dir = parent;
+    }
+    charts.get("").map(String::as_str)
+}
+
+/// The charts that are not a subchart (under another chart's `charts/` folder): the ones
+/// released, each with its subcharts.
+pub fn top_level(charts: &BTreeSet<String>) -> Vec<&str> {
+    charts
+        .iter()
+        .filter(|chart| {
+            !charts.iter().any(|parent| {
+                let sub = if parent.is_empty() {
+                    chart.strip_prefix("charts/")
+                } else {
+                    chart
+                        .strip_prefix(parent.as_str())
+                        .and_then(|rest| rest.strip_prefix("/charts/"))
+                };
+                sub.is_some()
+            })
+        })
+        .map(String::as_str)
         .collect()
 }
 

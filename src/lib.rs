@@ -24,6 +24,7 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod problems;
+pub mod render;
 pub mod report;
 pub mod score;
 pub mod settings;

@@ -146,6 +146,19 @@ impl Tree {
         }
     }
 
+    /// Moves every node's and map key's location through `map`: for a tree parsed from
+    /// rendered text, whose locations are then those of the sources the text came from.
+    pub fn remap_locs(&mut self, mut map: impl FnMut(Loc) -> Option<Loc>) {
+        for node in &mut self.nodes {
+            node.loc = node.loc.and_then(&mut map);
+            if let Value::Map(entries) = &mut node.value {
+                for entry in entries.iter_mut() {
+                    entry.key_loc = entry.key_loc.and_then(&mut map);
+                }
+            }
+        }
+    }
+
     /// Sets `key` in a map node, replacing an existing entry. No-op on non-maps.
     pub fn insert(&mut self, map: NodeId, key: &str, value: NodeId) {
         self.insert_at(map, key, None, value);

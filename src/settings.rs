@@ -36,6 +36,25 @@ pub struct Flags {
     pub baseline: Option<PathBuf>,
 }
 
+/// How Helm charts are rendered: the release `helm template` would be given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartRelease {
+    pub name: String,
+    pub namespace: String,
+    /// Extra values files, relative to each chart's folder, merged over values.yaml in order.
+    pub values: Vec<String>,
+}
+
+impl Default for ChartRelease {
+    fn default() -> ChartRelease {
+        ChartRelease {
+            name: "release-name".to_owned(),
+            namespace: "default".to_owned(),
+            values: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub exclude: Option<GlobSet>,
@@ -46,8 +65,10 @@ pub struct Settings {
     pub ignores: Vec<ConfigIgnore>,
     /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
     pub today: String,
-    /// `--helm`: render each Helm chart with `helm template` and lint the output.
+    /// `--helm`: render each Helm chart with `helm template` instead of natively.
     pub helm: bool,
+    /// The release charts are rendered as (`[helm]` of golive.toml).
+    pub release: ChartRelease,
     /// Accepted findings (`--baseline`): only findings not in it are reported.
     pub baseline: Option<Baseline>,
     /// From how many bytes of source code rule regexes are searched in each source file as it
@@ -78,6 +99,7 @@ impl Settings {
             ignores: Vec::new(),
             today: "1970-01-01".to_owned(),
             helm: false,
+            release: ChartRelease::default(),
             baseline: None,
             prematch_from_bytes: PREMATCH_FROM_BYTES,
             fleet: false,
@@ -249,6 +271,16 @@ pub fn resolve_loaded(
         });
     }
 
+    for file in &config.helm.values {
+        let path = file.get_ref();
+        if path.starts_with(['/', '\\']) || path.split(['/', '\\']).any(|part| part == "..") {
+            at(
+                format!("values file `{path}` must be a path inside the chart folder"),
+                file.span(),
+            );
+        }
+    }
+
     if let (Some((path, text, _)), false) = (loaded, problems.is_empty()) {
         return Err(FileProblems::new(
             "settings file",
@@ -271,6 +303,23 @@ pub fn resolve_loaded(
         ignores,
         today,
         helm: flags.helm,
+        release: ChartRelease {
+            name: config
+                .helm
+                .release
+                .as_ref()
+                .map_or_else(|| ChartRelease::default().name, |r| r.get_ref().clone()),
+            namespace: config.helm.namespace.as_ref().map_or_else(
+                || ChartRelease::default().namespace,
+                |n| n.get_ref().clone(),
+            ),
+            values: config
+                .helm
+                .values
+                .iter()
+                .map(|v| v.get_ref().clone())
+                .collect(),
+        },
         baseline: flags.baseline.as_deref().map(Baseline::load).transpose()?,
         prematch_from_bytes: PREMATCH_FROM_BYTES,
         fleet: false,

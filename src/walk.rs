@@ -143,30 +143,62 @@ fn visit(
     let Some(kind) = classify::classify(&relative) else {
         return Some(Visited::Other(relative));
     };
+    Some(Visited::Read(describe(
+        entry.path(),
+        relative,
+        kind,
+        file_type.is_symlink(),
+        canonical_root,
+        options.max_file_size,
+    )))
+}
+
+/// An entry for a file the walk listed but did not classify (a chart's `_helpers.tpl`, a file
+/// a template reads with `.Files.Get`), to be read as `kind` after all.
+pub fn unclassified(root: &Path, relative: &str, kind: DocKind, max_file_size: u64) -> Entry {
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let path = root.join(relative);
+    let is_symlink = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    describe(
+        &path,
+        relative.to_owned(),
+        kind,
+        is_symlink,
+        &canonical_root,
+        max_file_size,
+    )
+}
+
+fn describe(
+    path: &Path,
+    relative: String,
+    kind: DocKind,
+    is_symlink: bool,
+    canonical_root: &Path,
+    max_file_size: u64,
+) -> Entry {
     let mut skip = None;
-    if file_type.is_symlink() {
-        match entry.path().canonicalize() {
+    if is_symlink {
+        match path.canonicalize() {
             Ok(target) if target.starts_with(canonical_root) && target.is_file() => {}
             Ok(_) => skip = Some("symbolic link to a file outside the scanned root".to_owned()),
             Err(_) => skip = Some("broken or looping symbolic link".to_owned()),
         }
     }
-    let size = std::fs::metadata(entry.path())
-        .map(|m| m.len())
-        .unwrap_or(0);
-    if skip.is_none() && size > options.max_file_size {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if skip.is_none() && size > max_file_size {
         skip = Some(format!(
             "larger than the {} size cap",
-            human_size(options.max_file_size)
+            human_size(max_file_size)
         ));
     }
-    Some(Visited::Read(Entry {
+    Entry {
         path: relative,
-        absolute: entry.path().to_path_buf(),
+        absolute: path.to_path_buf(),
         kind,
         size,
         skip,
-    }))
+    }
 }
 
 pub fn human_size(bytes: u64) -> String {

@@ -88,6 +88,37 @@ impl Evaluation {
             outcome.failed_units = units.len().min(outcome.units);
         }
     }
+
+    /// Reports a problem found at one place once. Every deploy variant built from one base
+    /// (overlays, charts) shares the base's lines, so its fault shows in each of them; the
+    /// copies still count against their documents (call after `count_failed_units`).
+    pub fn merge_copies(&mut self, rules: &[Rule]) {
+        let index: HashMap<&str, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let outcomes = &mut self.outcomes;
+        self.findings.retain(|finding| {
+            let (Some(loc), Some(&rule)) = (finding.loc, index.get(finding.rule.as_str())) else {
+                return true;
+            };
+            if seen.insert((rule, loc)) {
+                return true;
+            }
+            if let Some(outcome) = outcomes.get_mut(rule) {
+                outcome.failed = outcome.failed.saturating_sub(1);
+            }
+            false
+        });
+        let mut seen = std::collections::HashSet::new();
+        self.suppressed.retain(|(finding, _)| {
+            finding
+                .loc
+                .is_none_or(|loc| seen.insert((finding.rule.clone(), loc)))
+        });
+    }
 }
 
 pub struct Evaluation {

@@ -3,6 +3,7 @@
 //! findings by location, no clocks.
 
 mod read;
+mod render;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -59,7 +60,7 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
             .for_each(engine::pattern::Pattern::prepare)
     });
     let patterns = TextPatterns::of(&active);
-    let (reads, other_files) = match input {
+    let (mut reads, other_files) = match input {
         Input::Dir(root) => read::read_dir(root, settings, &patterns),
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
@@ -69,10 +70,12 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
                 parsed,
                 skip: None,
                 note: None,
+                role: None,
             };
             (vec![read], Vec::new())
         }
     };
+    render::render(&mut reads, (!settings.helm).then_some(&settings.release));
     assemble(reads, &other_files, target, settings, active)
 }
 
@@ -150,10 +153,10 @@ fn artifact(read: &Read) -> Artifact {
     };
     Artifact {
         path: read.source.path.clone(),
-        kind: if read.skip.as_deref().is_some_and(|r| r.starts_with("Helm")) {
-            "helm-template"
-        } else {
-            kind.as_str()
+        kind: match (read.role, &read.skip) {
+            (Some(role), _) => role,
+            (None, Some(reason)) if reason.starts_with("Helm") => render::HELM_TEMPLATE,
+            _ => kind.as_str(),
         },
         documents: read.parsed.documents.len(),
         status,
@@ -163,13 +166,12 @@ fn artifact(read: &Read) -> Artifact {
 
 /// Link → evaluate → accept → report, over the collected files.
 fn assemble(
-    mut reads: Vec<Read>,
+    reads: Vec<Read>,
     other_files: &[String],
     target: &str,
     settings: &Settings,
     active: Cow<'_, [Rule]>,
 ) -> Report {
-    demote_kustomize_patches(&mut reads);
     let Collected {
         mut files,
         mut documents,

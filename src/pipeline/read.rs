@@ -1,5 +1,6 @@
 //! Reading: every walked file read (each reader reusing one buffer), classified text parsed,
-//! source texts searched as they are read, and Helm charts rendered (`--helm`).
+//! source texts searched as they are read, Helm chart files kept as text for the renderer, and
+//! charts rendered by the helm binary (`--helm`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -24,18 +25,22 @@ pub(super) struct Read {
     pub(super) skip: Option<String>,
     /// Why a file that was read is not linted as what it looks like (a Kustomize patch).
     pub(super) note: Option<String>,
+    /// What the file is to a renderer (`helm-template`), shown as its artifact kind.
+    pub(super) role: Option<&'static str>,
 }
 
-/// What the walk hands to the readers: a file, or a Helm chart to render (`--helm`).
+/// What the walk hands to the readers: a file; a file of a Helm chart kept as text only (a
+/// helper, a file templates read); or a Helm chart to render with the helm binary (`--helm`).
 enum Job {
     File(walk::Entry),
+    ChartText(walk::Entry),
     Chart(String),
 }
 
 impl Job {
     fn path(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Job::File(entry) => entry.path.as_str().into(),
+            Job::File(entry) | Job::ChartText(entry) => entry.path.as_str().into(),
             Job::Chart(chart) => helm::rendered_path(chart).into(),
         }
     }
@@ -65,32 +70,47 @@ pub(super) fn read_dir(
     let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
     let patterns = prematch.then_some(patterns);
     let charts = helm::chart_dirs(&walked.entries);
+    let mut other_files = walked.other_files;
     let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
     if settings.helm {
         jobs.extend(charts.iter().cloned().map(Job::Chart));
-        jobs.sort_by(|a, b| a.path().cmp(&b.path()));
+    } else if !charts.is_empty() {
+        // Helpers (`_helpers.tpl`) and files templates read are not classified, but the
+        // renderer needs their text.
+        let (chart_texts, rest) = std::mem::take(&mut other_files)
+            .into_iter()
+            .partition::<Vec<_>, _>(|path| helm::chart_of(path, &charts).is_some());
+        other_files = rest;
+        jobs.extend(chart_texts.iter().map(|path| {
+            Job::ChartText(walk::unclassified(
+                root,
+                path,
+                DocKind::Yaml,
+                settings.max_file_size,
+            ))
+        }));
     }
-    let template_note = if settings.helm {
-        "Helm template: linted through its chart's `(rendered)` output"
-    } else {
-        helm::TEMPLATE_NOTE
-    };
+    jobs.sort_by(|a, b| a.path().cmp(&b.path()));
+    let read_templates = !settings.helm;
     let reads = jobs
         .par_iter()
         .enumerate()
         .map(|(id, job)| match job {
-            Job::File(entry) => read_one(id as u32, entry, &charts, template_note, patterns),
+            Job::File(entry) => read_one(id as u32, entry, &charts, read_templates, patterns),
+            Job::ChartText(entry) => read_chart_text(entry),
             Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
         })
         .collect();
-    (reads, walked.other_files)
+    (reads, other_files)
 }
 
+/// Reads and parses one classified file. A Helm template is kept as text for the renderer
+/// (`read_templates`) or left to `--helm`'s rendered stream.
 fn read_one(
     id: u32,
     entry: &walk::Entry,
     charts: &BTreeSet<String>,
-    template_note: &str,
+    read_templates: bool,
     patterns: Option<&TextPatterns>,
 ) -> Read {
     let unread = |skip: Option<String>, parsed: Parsed| Read {
@@ -99,6 +119,7 @@ fn read_one(
         parsed,
         skip,
         note: None,
+        role: None,
     };
     let failed = |message: String| unread(None, Parsed::failed(ParseError::new(message, None)));
     if let Some(reason) = &entry.skip {
@@ -110,7 +131,11 @@ fn read_one(
             Err(message) => return failed(message),
         };
         if helm::is_template(&entry.path, text, charts) {
-            return unread(Some(template_note.to_owned()), Parsed::default());
+            if read_templates {
+                return text_only(entry, text);
+            }
+            let note = "Helm template: linted through its chart's `(rendered)` output";
+            return unread(Some(note.to_owned()), Parsed::default());
         }
         if entry.kind == DocKind::Source {
             return read_source(id, entry, text, patterns);
@@ -123,8 +148,46 @@ fn read_one(
             parsed,
             skip: None,
             note: None,
+            role: None,
         }
     })
+}
+
+/// A chart file the renderer reads, kept as text and not parsed.
+fn read_chart_text(entry: &walk::Entry) -> Read {
+    if let Some(reason) = &entry.skip {
+        return Read {
+            source: SourceFile::new(entry.path.clone(), ""),
+            kind: entry.kind,
+            parsed: Parsed::default(),
+            skip: Some(reason.clone()),
+            note: None,
+            role: None,
+        };
+    }
+    with_file_text(&entry.absolute, entry.size, |text| match text {
+        Ok(text) => text_only(entry, text),
+        // Not evidence golive judges (an icon, a packaged subchart): listed, not an error.
+        Err(message) => Read {
+            source: SourceFile::new(entry.path.clone(), ""),
+            kind: entry.kind,
+            parsed: Parsed::default(),
+            skip: Some(message),
+            note: None,
+            role: None,
+        },
+    })
+}
+
+fn text_only(entry: &walk::Entry, text: &str) -> Read {
+    Read {
+        source: SourceFile::new(entry.path.clone(), text),
+        kind: entry.kind,
+        parsed: Parsed::default(),
+        skip: None,
+        note: None,
+        role: None,
+    }
 }
 
 thread_local! {
@@ -221,6 +284,7 @@ fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextP
         },
         skip: None,
         note: None,
+        role: None,
     }
 }
 
@@ -244,6 +308,7 @@ fn read_chart(id: u32, root: &Path, chart: &str, max_file_size: u64) -> Read {
         parsed,
         skip: None,
         note: None,
+        role: None,
     }
 }
 

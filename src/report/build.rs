@@ -83,6 +83,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         errors,
     } = scanned;
     evaluation.count_failed_units(rules);
+    evaluation.merge_copies(rules);
     let score = score::overall(rules, &evaluation.outcomes);
     let categories = score::categories(rules, &evaluation.outcomes);
     // A monorepo's report holds tens of thousands of findings, each located by line and column.
