@@ -107,24 +107,7 @@ pub(super) fn attach_dockerfiles(
     let built: BTreeSet<usize> = builds.values().copied().collect();
     let stages: HashMap<usize, (Tree, NodeId)> = built
         .par_iter()
-        .filter_map(|d| {
-            let source = &documents[*d];
-            let final_stage = source.tree.get(source.root, "final")?;
-            // The stage's facts, not its instruction list: rules about instructions read the
-            // Dockerfile itself, and a copy per workload would hold every one again.
-            let mut small = Tree::new();
-            let stage = small.map(source.tree.loc(final_stage));
-            for entry in source.tree.entries(final_stage) {
-                if entry.key.as_str() != "instructions" {
-                    let value = small.import(&source.tree, entry.value);
-                    small.insert_key(stage, entry.key, entry.key_loc, value);
-                }
-            }
-            let path = files.get(source.file as usize).cloned().unwrap_or_default();
-            let path_node = small.str(path, None);
-            small.insert(stage, "path", path_node);
-            Some((*d, (small, stage)))
-        })
+        .filter_map(|d| Some((*d, stage_facts(&documents[*d], files)?)))
         .collect();
     let workload_docs: BTreeSet<usize> = workloads.iter().map(|w| w.doc).collect();
     documents
@@ -155,6 +138,25 @@ pub(super) fn attach_dockerfiles(
         });
     // Thousands of small trees: freed while the scan goes on.
     rayon::spawn(move || drop(stages));
+}
+
+/// A Dockerfile's final stage copied into a tree of its own, with the Dockerfile's `path`: the
+/// stage's facts, not its instruction list (rules about instructions read the Dockerfile
+/// itself, and a copy per workload would hold every one again).
+pub(super) fn stage_facts(source: &Document, files: &[String]) -> Option<(Tree, NodeId)> {
+    let final_stage = source.tree.get(source.root, "final")?;
+    let mut small = Tree::new();
+    let stage = small.map(source.tree.loc(final_stage));
+    for entry in source.tree.entries(final_stage) {
+        if entry.key.as_str() != "instructions" {
+            let value = small.import(&source.tree, entry.value);
+            small.insert_key(stage, entry.key, entry.key_loc, value);
+        }
+    }
+    let path = files.get(source.file as usize).cloned().unwrap_or_default();
+    let path_node = small.str(path, None);
+    small.insert(stage, "path", path_node);
+    Some((small, stage))
 }
 
 pub(super) fn link_dockerfiles(

@@ -8,13 +8,17 @@
 //!   the Dockerfile's `path`;
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
+//! - a compose service gains `facts.deployed_by` (the Kubernetes workloads running its image)
+//!   and `facts.dockerfile`; a Dockerfile a service builds with a healthcheck gains
+//!   `linked.compose_healthcheck`;
 //! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
 //!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `repo` (the repo
-//! document's files and facts).
+//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `compose` (compose
+//! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
 
+mod compose;
 mod images;
 mod objects;
 mod repo;
@@ -24,6 +28,7 @@ use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes;
 use crate::source::{FileId, Loc};
 
+use compose::link_compose;
 use images::{link_dockerfiles, match_images};
 use objects::Objects;
 use repo::{add_duplicate_keys, repo_document};
@@ -76,6 +81,7 @@ pub fn link(
     link_workloads(documents, &objects, &workloads, &builds, files);
     link_services(documents, &objects, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
+    link_compose(documents, &workloads, &builds, files);
     add_duplicate_keys(&mut repo, files, duplicate_keys);
     repo
 }

@@ -62,7 +62,7 @@ fn is_inline(text: &str) -> bool {
 
 /// `folder` + `reference`, with `.` and `..` resolved; `None` when it is absolute, remote, or
 /// climbs out of the root.
-fn resolve(folder: &str, reference: &str) -> Option<String> {
+pub fn resolve(folder: &str, reference: &str) -> Option<String> {
     let reference = reference.trim();
     if reference.is_empty() || reference.starts_with('/') || reference.contains("://") {
         return None;

@@ -130,13 +130,17 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// `compose.yaml`, `docker-compose.prod.yml`, …, or any YAML whose `services` entries carry an
-/// `image` or `build`.
+/// `compose.yaml`, `docker-compose.prod.yml`, … (with `services`, or only `include`), or any YAML
+/// whose `services` entries carry an `image` or `build`.
 fn is_compose(path: &str, tree: &Tree, root: NodeId) -> bool {
     let name = file_name(path);
     let named = name.starts_with("docker-compose") || name.starts_with("compose.");
     let Some(services) = tree.get(root, "services") else {
-        return false;
+        // A project made only of other compose files: `include: [../cart/compose.yaml, …]`.
+        return named
+            && tree
+                .get(root, "include")
+                .is_some_and(|i| !tree.items(i).is_empty());
     };
     let looks = tree
         .entries(services)
@@ -146,7 +150,8 @@ fn is_compose(path: &str, tree: &Tree, root: NodeId) -> bool {
 }
 
 /// Adds `service_list[*]`: each service with its `name`, so rules can look at them one by one;
-/// `environment` is always a map there (name → value), whichever form the file used.
+/// `environment` is always a map there (name → value), whichever form the file used, and
+/// `environment_list[*]` the same entries as `{name, value, service}`.
 fn derive_compose(tree: &mut Tree, root: NodeId) {
     let Some(services) = tree.get(root, "services") else {
         return;
@@ -156,12 +161,25 @@ fn derive_compose(tree: &mut Tree, root: NodeId) {
         let service = tree.map(tree.loc(entry.value));
         let name = tree.str(entry.key.as_str(), entry.key_loc);
         tree.insert(service, "name", name);
+        let service_name = name;
         for field in tree.entries(entry.value).to_vec() {
             tree.insert_key(service, field.key, field.key_loc, field.value);
         }
         if let Some(env) = tree.get(entry.value, "environment") {
             let map = environment_map(tree, env);
             tree.insert(service, "environment", map);
+            // `environment_list` lets rules look at names as well as values (`[*]` on a map
+            // yields values).
+            let env_list = tree.seq(tree.loc(map));
+            for variable in tree.entries(map).to_vec() {
+                let item = tree.map(variable.key_loc);
+                let name = tree.str(variable.key.as_str(), variable.key_loc);
+                tree.insert(item, "name", name);
+                tree.insert(item, "value", variable.value);
+                tree.insert(item, "service", service_name);
+                tree.push(env_list, item);
+            }
+            tree.insert(service, "environment_list", env_list);
         }
         tree.push(list, service);
     }
