@@ -361,3 +361,40 @@ fn helm_flag_without_helm_is_a_per_chart_error() {
         "the scan goes on"
     );
 }
+
+/// The artifact kinds rendering adds (`kustomization`, `helm-template`) are read back by
+/// `golive merge`, which rejected them once.
+#[test]
+fn reports_of_rendered_repos_merge() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut files = Vec::new();
+    for (name, repo) in [
+        ("overlays.json", "fixtures/repos/kustomize-overlays-service"),
+        ("chart.json", "fixtures/repos/helm-chart-service"),
+    ] {
+        let out = dir.path().join(name);
+        let format = format!("json={}", out.display());
+        Command::cargo_bin("golive")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .args(["check", &fixture(repo).display().to_string(), "--format"])
+            .arg(&format)
+            .assert()
+            .code(1);
+        files.push(out);
+    }
+    let merged = Command::cargo_bin("golive")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .arg("merge")
+        .args(&files)
+        .args(["--format", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        merged.status.code() != Some(2),
+        "merge refused the reports: {}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let merged: serde_json::Value =
+        serde_json::from_slice(&merged.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(merged["reports"].as_array().map(Vec::len), Some(2));
+}

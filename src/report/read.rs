@@ -70,10 +70,9 @@ pub fn artifact_kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D:
         DocKind::Repo,
     ];
     let text = String::deserialize(d)?;
-    if text == "helm-template" {
-        return Ok("helm-template");
-    }
-    let names: Vec<&'static str> = KINDS.iter().map(|k| k.as_str()).collect();
+    // What a file is to a renderer, shown as its kind.
+    let roles = ["helm-template", "helm-chart-file", "kustomization"];
+    let names: Vec<&'static str> = KINDS.iter().map(|k| k.as_str()).chain(roles).collect();
     one_of(&text, "artifact kind", &names)
 }
 
