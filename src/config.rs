@@ -55,6 +55,14 @@ pub struct Scan {
     /// Files larger than this many bytes are listed as skipped.
     #[serde(default)]
     pub max_file_size: Option<Spanned<u64>>,
+    /// Globs of files or folders that are not the service (listed, not scored), besides the
+    /// built-in table (load generators, tests, examples, docs, tooling, codegen).
+    #[serde(default)]
+    pub periphery: Vec<Spanned<String>>,
+    /// Globs of files or folders that are the service even though their folder's name says
+    /// periphery.
+    #[serde(default)]
+    pub service: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -22,6 +22,7 @@ pub mod helm;
 pub mod link;
 pub mod model;
 pub mod parse;
+pub mod periphery;
 pub mod pipeline;
 pub mod problems;
 pub mod render;

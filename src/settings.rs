@@ -10,6 +10,7 @@ use crate::baseline::Baseline;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
 use crate::engine::{Category, Severity, builtin};
+use crate::periphery::Scope;
 use crate::problems::FileProblems;
 use crate::score::{FailOn, GateSettings};
 
@@ -58,6 +59,8 @@ impl Default for ChartRelease {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub exclude: Option<GlobSet>,
+    /// Which files are not the service (`periphery`, adjusted by `[scan]`).
+    pub scope: Scope,
     pub max_file_size: u64,
     pub gate: GateSettings,
     pub rules: Vec<Rule>,
@@ -92,6 +95,7 @@ impl Settings {
     pub fn defaults(rules: Vec<Rule>) -> Settings {
         Settings {
             exclude: None,
+            scope: Scope::default(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             gate: GateSettings::default(),
             rules,
@@ -167,6 +171,20 @@ pub fn resolve_loaded(
         excludes.push(glob.get_ref().clone());
     }
     let exclude = globset(&excludes).map_err(|e| miette::miette!("invalid --exclude glob: {e}"))?;
+    let mut scope_globs = |globs: &[toml::Spanned<String>]| {
+        let mut valid = Vec::new();
+        for glob in globs {
+            match Glob::new(glob.get_ref()) {
+                Ok(_) => valid.push(glob.get_ref().clone()),
+                Err(_) => at(format!("invalid glob `{}`", glob.get_ref()), glob.span()),
+            }
+        }
+        globset(&valid).ok().flatten()
+    };
+    let scope = Scope {
+        periphery: scope_globs(&config.scan.periphery),
+        service: scope_globs(&config.scan.service),
+    };
 
     let mut rule_paths: Vec<PathBuf> = flags.rules.clone();
     rule_paths.extend(
@@ -296,6 +314,7 @@ pub fn resolve_loaded(
         .unwrap_or(DEFAULT_MAX_FILE_SIZE);
     Ok(Settings {
         exclude,
+        scope,
         max_file_size,
         gate,
         rules,

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::compile::{Category, Condition, Rule, Scope, Severity, TemplatePart};
 use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
+use crate::hash::fnv1a_64;
 use crate::model::{DocKind, Document};
 use crate::source::{Loc, SourceFile, escape_controls};
 
@@ -90,21 +91,37 @@ impl Evaluation {
     }
 
     /// Reports a problem found at one place once. Every deploy variant built from one base
-    /// (overlays, charts) shares the base's lines, so its fault shows in each of them; the
+    /// (overlays, charts) shares the base's lines, so its fault shows in each of them; and an
+    /// object kept in several files (a copy of the base, a release manifest) says the same
+    /// thing about the same object in each. `copies` gives each unit (document) the object it
+    /// is, if any, and its rank among the copies (lowest: the source): a finding another copy
+    /// of its object also has, with the same message, is reported at the source only. The
     /// copies still count against their documents (call after `count_failed_units`).
-    pub fn merge_copies(&mut self, rules: &[Rule]) {
+    pub fn merge_copies(&mut self, rules: &[Rule], copies: &[Option<(u128, u64)>]) {
         let index: HashMap<&str, usize> = rules
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id.as_str(), i))
             .collect();
+        let copy_key = |finding: &Finding| {
+            let rule = *index.get(finding.rule.as_str())?;
+            let (object, rank) = copies.get(finding.unit).copied().flatten()?;
+            Some(((rule, object, fnv1a_64(finding.message.as_bytes())), rank))
+        };
+        let mut source: HashMap<(usize, u128, u64), u64> = HashMap::new();
+        for (key, rank) in self.findings.iter().filter_map(copy_key) {
+            let best = source.entry(key).or_insert(rank);
+            *best = (*best).min(rank);
+        }
         let mut seen = std::collections::HashSet::new();
         let outcomes = &mut self.outcomes;
         self.findings.retain(|finding| {
             let (Some(loc), Some(&rule)) = (finding.loc, index.get(finding.rule.as_str())) else {
                 return true;
             };
-            if seen.insert((rule, loc)) {
+            let at_source =
+                copy_key(finding).is_none_or(|(key, rank)| source.get(&key) == Some(&rank));
+            if at_source && seen.insert((rule, loc)) {
                 return true;
             }
             if let Some(outcome) = outcomes.get_mut(rule) {

@@ -1,9 +1,10 @@
-//! One scan, end to end: read (walk, classify, parse, render) → link → evaluate → accept
+//! One scan, end to end: read (walk, classify, parse, render, scope) → link → evaluate → accept
 //! (`[[ignore]]`, baseline) → report. Everything here is deterministic: files sorted by path,
 //! findings by location, no clocks.
 
 mod read;
 mod render;
+mod scope;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -71,11 +72,13 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
                 skip: None,
                 note: None,
                 role: None,
+                periphery: None,
             };
             (vec![read], Vec::new())
         }
     };
     render::render(&mut reads, (!settings.helm).then_some(&settings.release));
+    scope::apply(&mut reads);
     assemble(reads, &other_files, target, settings, active)
 }
 
@@ -217,6 +220,7 @@ fn assemble(
         files: &files,
         artifacts,
         errors,
+        copies: scope::copy_keys(&documents, &paths),
     };
     let report = report::build::build(scanned, evaluation);
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while

@@ -13,6 +13,7 @@ use crate::engine::suppress;
 use crate::helm;
 use crate::model::{self, DocKind};
 use crate::parse::{self, ParseError, Parsed};
+use crate::periphery::{self, Placed, Role};
 use crate::settings::Settings;
 use crate::source::{Loc, SourceFile};
 use crate::walk;
@@ -27,6 +28,8 @@ pub(super) struct Read {
     pub(super) note: Option<String>,
     /// What the file is to a renderer (`helm-template`), shown as its artifact kind.
     pub(super) role: Option<&'static str>,
+    /// Not the service (a load generator, tests, …): listed, not scored.
+    pub(super) periphery: Option<Placed>,
 }
 
 /// What the walk hands to the readers: a file; a file of a Helm chart kept as text only (a
@@ -73,7 +76,16 @@ pub(super) fn read_dir(
     let mut other_files = walked.other_files;
     let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
     if settings.helm {
-        jobs.extend(charts.iter().cloned().map(Job::Chart));
+        jobs.extend(
+            charts
+                .iter()
+                .filter(|chart| {
+                    let chart_file = format!("{chart}/Chart.yaml");
+                    settings.scope.role_of(&chart_file).is_none()
+                })
+                .cloned()
+                .map(Job::Chart),
+        );
     } else if !charts.is_empty() {
         // Helpers (`_helpers.tpl`) and files templates read are not classified, but the
         // renderer needs their text.
@@ -96,7 +108,10 @@ pub(super) fn read_dir(
         .par_iter()
         .enumerate()
         .map(|(id, job)| match job {
-            Job::File(entry) => read_one(id as u32, entry, &charts, read_templates, patterns),
+            Job::File(entry) => match settings.scope.role_of(&entry.path) {
+                Some(placed) => read_periphery(id as u32, entry, placed, &charts),
+                None => read_one(id as u32, entry, &charts, read_templates, patterns),
+            },
             Job::ChartText(entry) => read_chart_text(entry),
             Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
         })
@@ -120,6 +135,7 @@ fn read_one(
         skip,
         note: None,
         role: None,
+        periphery: None,
     };
     let failed = |message: String| unread(None, Parsed::failed(ParseError::new(message, None)));
     if let Some(reason) = &entry.skip {
@@ -138,6 +154,17 @@ fn read_one(
             return unread(Some(note.to_owned()), Parsed::default());
         }
         if entry.kind == DocKind::Source {
+            if periphery::is_vendored(&entry.path, text) {
+                let placed = Placed {
+                    role: Role::Vendored,
+                    folder: String::new(),
+                };
+                let mut read = unread(None, Parsed::default());
+                read.note = Some(placed.role.note(""));
+                read.role = Some(placed.role.as_str());
+                read.periphery = Some(placed);
+                return read;
+            }
             return read_source(id, entry, text, patterns);
         }
         let source = SourceFile::new(entry.path.clone(), text);
@@ -149,8 +176,36 @@ fn read_one(
             skip: None,
             note: None,
             role: None,
+            periphery: None,
         }
     })
+}
+
+/// A periphery file. Its manifests are read, since an overlay of the service may build on one
+/// (they stop counting once rendering is done), and so is Markdown (docs are evidence); its
+/// Dockerfiles, source and dependency manifests are not: nothing reads them.
+fn read_periphery(id: u32, entry: &walk::Entry, placed: Placed, charts: &BTreeSet<String>) -> Read {
+    let note = placed.role.note(&placed.folder);
+    let mut read = match entry.kind {
+        DocKind::Yaml | DocKind::Json | DocKind::Markdown | DocKind::Readme => {
+            read_one(id, entry, charts, true, None)
+        }
+        _ => Read {
+            source: SourceFile::new(entry.path.clone(), ""),
+            kind: entry.kind,
+            parsed: Parsed::default(),
+            skip: entry.skip.clone(),
+            note: None,
+            role: None,
+            periphery: None,
+        },
+    };
+    if !matches!(entry.kind, DocKind::Markdown | DocKind::Readme) {
+        read.note = Some(note);
+        read.role = Some(placed.role.as_str());
+        read.periphery = Some(placed);
+    }
+    read
 }
 
 /// A chart file the renderer reads, kept as text and not parsed.
@@ -163,6 +218,7 @@ fn read_chart_text(entry: &walk::Entry) -> Read {
             skip: Some(reason.clone()),
             note: None,
             role: None,
+            periphery: None,
         };
     }
     with_file_text(&entry.absolute, entry.size, |text| match text {
@@ -175,6 +231,7 @@ fn read_chart_text(entry: &walk::Entry) -> Read {
             skip: Some(message),
             note: None,
             role: None,
+            periphery: None,
         },
     })
 }
@@ -187,6 +244,7 @@ fn text_only(entry: &walk::Entry, text: &str) -> Read {
         skip: None,
         note: None,
         role: None,
+        periphery: None,
     }
 }
 
@@ -285,6 +343,7 @@ fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextP
         skip: None,
         note: None,
         role: None,
+        periphery: None,
     }
 }
 
@@ -309,6 +368,7 @@ fn read_chart(id: u32, root: &Path, chart: &str, max_file_size: u64) -> Read {
         skip: None,
         note: None,
         role: None,
+        periphery: None,
     }
 }
 

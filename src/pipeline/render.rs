@@ -37,8 +37,10 @@ pub(super) fn render(reads: &mut [Read], release: Option<&ChartRelease>) {
 }
 
 fn render_charts(reads: &mut [Read], release: &ChartRelease) {
+    // A chart among the periphery (an example, a test) is not how the service is deployed.
     let charts: BTreeSet<String> = reads
         .iter()
+        .filter(|r| r.periphery.is_none())
         .filter_map(|r| match r.source.path.rsplit_once('/') {
             Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
             None if r.source.path == "Chart.yaml" => Some(String::new()),
@@ -385,7 +387,9 @@ fn build_overlays(reads: &mut [Read]) {
     let kustomizations: BTreeMap<String, usize> = reads
         .iter()
         .enumerate()
-        .filter(|(_, r)| parse::kustomize::is_kustomization(&r.source.path))
+        .filter(|(_, r)| {
+            parse::kustomize::is_kustomization(&r.source.path) && r.periphery.is_none()
+        })
         .map(|(i, r)| {
             let dir = r.source.path.rsplit_once('/').map_or("", |(dir, _)| dir);
             (dir.to_owned(), i)

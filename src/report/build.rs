@@ -68,6 +68,9 @@ pub struct Scanned<'a> {
     pub files: &'a [SourceFile],
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
+    /// Per document: the object it is and its rank among copies of it (see
+    /// `Evaluation::merge_copies`).
+    pub copies: Vec<Option<(u128, u64)>>,
 }
 
 /// The report of a scan: findings located and sorted, outcomes scored, the gate decided.
@@ -81,9 +84,10 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         files,
         artifacts,
         errors,
+        copies,
     } = scanned;
     evaluation.count_failed_units(rules);
-    evaluation.merge_copies(rules);
+    evaluation.merge_copies(rules, &copies);
     let score = score::overall(rules, &evaluation.outcomes);
     let categories = score::categories(rules, &evaluation.outcomes);
     // A monorepo's report holds tens of thousands of findings, each located by line and column.

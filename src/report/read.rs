@@ -8,6 +8,7 @@ use super::Tool;
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
 use crate::model::DocKind;
+use crate::periphery::Role;
 
 /// `text` if it is one of `table`, as the table's `'static` string.
 fn one_of<E: Error>(text: &str, what: &str, table: &[&'static str]) -> Result<&'static str, E> {
@@ -70,8 +71,10 @@ pub fn artifact_kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D:
         DocKind::Repo,
     ];
     let text = String::deserialize(d)?;
-    // What a file is to a renderer, shown as its kind.
-    let roles = ["helm-template", "helm-chart-file", "kustomization"];
+    // What a file is to a renderer, or to the repository when it is not the service.
+    let roles = ["helm-template", "helm-chart-file", "kustomization"]
+        .into_iter()
+        .chain(Role::ALL.iter().map(|r| r.as_str()));
     let names: Vec<&'static str> = KINDS.iter().map(|k| k.as_str()).chain(roles).collect();
     one_of(&text, "artifact kind", &names)
 }
