@@ -214,7 +214,10 @@ mod tests {
     fn folders_give_roles() {
         let scope = Scope::default();
         let cases = [
-            ("src/loadgenerator/Dockerfile", Some((Role::LoadGenerator, "src/loadgenerator"))),
+            (
+                "src/loadgenerator/Dockerfile",
+                Some((Role::LoadGenerator, "src/loadgenerator")),
+            ),
             ("load-test/k6.js", Some((Role::LoadGenerator, "load-test"))),
             ("src/test/java/AppTest.java", Some((Role::Test, "src/test"))),
             ("e2e/Dockerfile", Some((Role::Test, "e2e"))),

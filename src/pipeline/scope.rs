@@ -27,7 +27,14 @@ const WORKLOADS: [&str; 8] = [
 
 /// Folders and file names that hold generated copies rather than sources.
 const GENERATED_DIRS: [&str; 8] = [
-    "release", "releases", "dist", "rendered", "generated", "out", "output", "build",
+    "release",
+    "releases",
+    "dist",
+    "rendered",
+    "generated",
+    "out",
+    "output",
+    "build",
 ];
 
 pub(super) fn apply(reads: &mut [Read]) {
@@ -238,8 +245,15 @@ pub(super) fn copy_keys(documents: &[Document], paths: &[String]) -> Vec<Option<
             let object = fnv1a_128(format!("{kind}\0{namespace}\0{name}").as_bytes());
             let home = home(doc);
             let generated = paths.get(home as usize).is_none_or(|p| is_generated(p));
-            let count = per_file.get(&home).copied().unwrap_or(0).min(u64::from(u32::MAX >> 1));
-            Some((object, u64::from(generated) << 63 | count << 32 | u64::from(home)))
+            let count = per_file
+                .get(&home)
+                .copied()
+                .unwrap_or(0)
+                .min(u64::from(u32::MAX >> 1));
+            Some((
+                object,
+                u64::from(generated) << 63 | count << 32 | u64::from(home),
+            ))
         })
         .collect()
 }
