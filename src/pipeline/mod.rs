@@ -65,15 +65,7 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
         Input::Dir(root) => read::read_dir(root, settings, &patterns),
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
-            let read = read::Read {
-                source: SourceFile::new("-", text),
-                kind: DocKind::Yaml,
-                parsed,
-                skip: None,
-                note: None,
-                role: None,
-                periphery: None,
-            };
+            let read = read::Read::new(SourceFile::new("-", text), DocKind::Yaml, parsed);
             (vec![read], Vec::new())
         }
     };

@@ -32,6 +32,21 @@ pub(super) struct Read {
     pub(super) periphery: Option<Placed>,
 }
 
+impl Read {
+    /// A file read as it looks: not skipped, no note, no role.
+    pub(super) fn new(source: SourceFile, kind: DocKind, parsed: Parsed) -> Read {
+        Read {
+            source,
+            kind,
+            parsed,
+            skip: None,
+            note: None,
+            role: None,
+            periphery: None,
+        }
+    }
+}
+
 /// What the walk hands to the readers: a file; a file of a Helm chart kept as text only (a
 /// helper, a file templates read); or a Helm chart to render with the helm binary (`--helm`).
 enum Job {
@@ -237,15 +252,11 @@ fn read_chart_text(entry: &walk::Entry) -> Read {
 }
 
 fn text_only(entry: &walk::Entry, text: &str) -> Read {
-    Read {
-        source: SourceFile::new(entry.path.clone(), text),
-        kind: entry.kind,
-        parsed: Parsed::default(),
-        skip: None,
-        note: None,
-        role: None,
-        periphery: None,
-    }
+    Read::new(
+        SourceFile::new(entry.path.clone(), text),
+        entry.kind,
+        Parsed::default(),
+    )
 }
 
 thread_local! {
@@ -361,15 +372,7 @@ fn read_chart(id: u32, root: &Path, chart: &str, max_file_size: u64) -> Read {
             Parsed::failed(ParseError::new(message, None)),
         ),
     };
-    Read {
-        source: SourceFile::new(path, text),
-        kind: DocKind::Yaml,
-        parsed,
-        skip: None,
-        note: None,
-        role: None,
-        periphery: None,
-    }
+    Read::new(SourceFile::new(path, text), DocKind::Yaml, parsed)
 }
 
 #[cfg(test)]
