@@ -6,6 +6,8 @@
 //! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
 //!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
 //!   the Dockerfile's `path`;
+//! - a container whose image a skaffold config or a CI build step of the repo tags gains
+//!   `facts.image.built_by` (that file);
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
 //! - a compose service gains `facts.deployed_by` (the Kubernetes workloads running its image)
@@ -15,9 +17,11 @@
 //!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `compose` (compose
+//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `builds` (images the repo's build
+//! tooling tags), `compose` (compose
 //! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
 
+mod builds;
 mod compose;
 mod images;
 mod objects;
@@ -82,6 +86,12 @@ pub fn link(
     link_services(documents, &objects, &workloads);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
+    let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
+    builds::mark_built(
+        documents,
+        &workload_docs,
+        &builds::built_images(documents, files),
+    );
     add_duplicate_keys(&mut repo, files, duplicate_keys);
     repo
 }
