@@ -6,6 +6,10 @@
 //! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
 //!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
 //!   the Dockerfile's `path`;
+//! - `linked.monitors` also names the annotated Services, GMP/VictoriaMetrics scrape objects and
+//!   Prometheus scrape jobs (`scrape_configs` in a config file or ConfigMap) that scrape it;
+//! - a workload gains `linked.serving` (a port or a Service), `linked.database` (the engine its
+//!   image runs) and `linked.persistent` (a volume that outlives the pod);
 //! - a container whose image a skaffold config or a CI build step of the repo tags gains
 //!   `facts.image.built_by` (that file);
 //! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
@@ -18,14 +22,16 @@
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
 //! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `builds` (images the repo's build
-//! tooling tags), `compose` (compose
+//! tooling tags), `shape` (serving, database, persistent), `compose` (compose
 //! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
 
 mod builds;
 mod compose;
 mod images;
+mod monitoring;
 mod objects;
 mod repo;
+mod shape;
 mod workloads;
 
 use crate::model::{DocKind, Document, NodeId, Tree};
@@ -87,6 +93,8 @@ pub fn link(
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
     let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
+    shape::add_shape(documents, &workload_docs);
+    monitoring::add_monitors(documents, &objects, &workloads);
     builds::mark_built(
         documents,
         &workload_docs,
