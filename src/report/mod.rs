@@ -63,6 +63,9 @@ pub struct Report {
     /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_ignores: Vec<ExpiredIgnore>,
+    /// `[[attest]]` sign-offs of golive.toml, current and expired, by rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
@@ -85,6 +88,8 @@ pub struct RuleResult {
     pub title: Arc<str>,
     #[serde(skip)]
     pub summary: Arc<str>,
+    #[serde(skip)]
+    pub rationale: Arc<str>,
     #[serde(skip)]
     pub remediation: Arc<str>,
 }
@@ -146,6 +151,21 @@ pub struct ExpiredIgnore {
     pub until: String,
 }
 
+/// A sign-off of a rule (`[[attest]]`); text from golive.toml, control characters escaped.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub rule: String,
+    pub by: String,
+    /// `YYYY-MM-DD`: the day of the sign-off.
+    pub date: String,
+    /// `YYYY-MM-DD`: the last day it counts.
+    pub expires: String,
+    pub evidence: String,
+    /// Past `expires`: the rule is checked again as if never signed off.
+    pub expired: bool,
+}
+
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
@@ -189,6 +209,12 @@ pub fn rule_doc_url(id: &str) -> String {
 }
 
 impl Report {
+    /// The sign-off that decides `rule`: a current one, else the last expired one.
+    pub fn attestation(&self, rule: &str) -> Option<&Attestation> {
+        let of_rule = self.attestations.iter().filter(|a| a.rule == rule);
+        of_rule.clone().find(|a| !a.expired).or_else(|| of_rule.last())
+    }
+
     /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
     pub fn rule(&self, id: &str) -> Option<(usize, &RuleResult)> {
         self.rules.iter().enumerate().find(|(_, r)| r.id == id)
