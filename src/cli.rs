@@ -67,7 +67,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (at most one
     /// without a PATH, which goes to stdout; default: human). Formats: human, json, sarif,
-    /// junit, github, markdown, gitlab, checkstyle.
+    /// junit, github, markdown, gitlab, checkstyle, html.
     #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
     pub format: Vec<FormatSpec>,
     /// Fail the gate below this score (0–100).
@@ -177,6 +177,7 @@ pub enum Format {
     Markdown,
     Gitlab,
     Checkstyle,
+    Html,
 }
 
 /// One `--format FORMAT[=PATH]`: where a format goes (`None` or `-`: stdout).

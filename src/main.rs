@@ -289,6 +289,7 @@ fn write_outputs(
             Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
             Format::Gitlab => report::gitlab::render(reports),
             Format::Checkstyle => report::checkstyle::render(reports),
+            Format::Html => report::html::render(reports, fleet),
         };
         match &spec.path {
             None => {

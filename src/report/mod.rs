@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod checkstyle;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
