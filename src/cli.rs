@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Score one or more service repositories (`-` reads a manifest stream from stdin).
     Check(Box<CheckArgs>),
+    /// Print a go-live checklist of one repository: one item per rule with its status
+    /// (passed, failed, attested, suppressed, not_applicable) and the evidence behind it.
+    Checklist(ChecklistArgs),
     /// Combine JSON reports (e.g. of `check --shard K/N` runs) into one fleet report.
     Merge(MergeArgs),
     /// List the rules.
@@ -143,6 +146,42 @@ impl CheckArgs {
             config: self.config.as_deref(),
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ChecklistArgs {
+    /// Repository to review (default: the current directory).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = ChecklistFormat::Human)]
+    pub format: ChecklistFormat,
+    /// Extra rule files or folders (same format as the built-in rules).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Settings file (default: golive.toml at the scanned root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Glob of files to skip, relative to the root (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl ChecklistArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            exclude: self.exclude.clone(),
+            rules: self.rules.clone(),
+            config: self.config.clone(),
+            ..Flags::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Human,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -23,7 +23,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
+    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, Format, FormatSpec,
+    InitArgs, MergeArgs, RulesArgs,
 };
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Checklist(args) => checklist(&args),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
@@ -197,6 +199,28 @@ fn delayed_spinner() -> ProgressBar {
         }
     });
     spinner
+}
+
+/// `golive checklist`: one repository's rules as a launch-review document; exit 1 when its gate
+/// fails, as `check` would.
+fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
+    if !args.path.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a folder: `golive checklist` reviews one repository",
+            args.path.display()
+        ));
+    }
+    let settings = settings::resolve(&args.flags(), &args.path, today())?;
+    let target = args.path.display().to_string();
+    let report = golive::check(Input::Dir(&args.path), &target, &settings);
+    let checklist = report::checklist::Checklist::of(&report);
+    let text = match args.format {
+        ChecklistFormat::Human => report::checklist::human(&checklist),
+        ChecklistFormat::Markdown => report::checklist::markdown(&checklist),
+        ChecklistFormat::Json => report::checklist::json(&checklist),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(report.gate.passed)
 }
 
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.

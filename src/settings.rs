@@ -371,9 +371,17 @@ fn attestation(
         }
         value
     };
-    let rule = required(fields.rule.as_ref(), "rule", "the id of the rule signed off");
+    let rule = required(
+        fields.rule.as_ref(),
+        "rule",
+        "the id of the rule signed off",
+    );
     let by = required(fields.by.as_ref(), "by", "who signed off");
-    let date = required(fields.date.as_ref(), "date", "the day of the sign-off, YYYY-MM-DD");
+    let date = required(
+        fields.date.as_ref(),
+        "date",
+        "the day of the sign-off, YYYY-MM-DD",
+    );
     let expires = required(
         fields.expires.as_ref(),
         "expires",

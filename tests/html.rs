@@ -89,7 +89,10 @@ fn the_page_references_nothing_outside_itself() {
 #[test]
 fn the_fixture_page_mentions_no_url_at_all() {
     let html = report::html::render(&[scan("ready-service")], false);
-    assert!(!html.contains("https://"), "ready-service: a URL in the page");
+    assert!(
+        !html.contains("https://"),
+        "ready-service: a URL in the page"
+    );
 }
 
 #[test]
@@ -110,9 +113,17 @@ fn text_from_scanned_files_is_escaped() {
         expired: true,
     });
     let html = report::html::render(&[report], false);
-    assert!(!html.contains("<script>alert"), "markup from a file is text");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &apos;a&apos;"));
-    assert!(html.contains("\\u{1b}[31m\\u{7}"), "controls shown as escapes");
+    assert!(
+        !html.contains("<script>alert"),
+        "markup from a file is text"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot; &apos;a&apos;")
+    );
+    assert!(
+        html.contains("\\u{1b}[31m\\u{7}"),
+        "controls shown as escapes"
+    );
     let raw: Vec<char> = html
         .chars()
         .filter(|c| c.is_control() && *c != '\n')
@@ -228,7 +239,8 @@ fn text_of(html: &str) -> String {
 
 /// (rule, where) of each finding row in a rendered DOM.
 fn finding_rows(dom: &str) -> Vec<(String, String)> {
-    let row = regex::Regex::new(r#"(?s)<tr class="finding">(.*?)</tr>"#).unwrap_or_else(|e| panic!("{e}"));
+    let row = regex::Regex::new(r#"(?s)<tr class="finding">(.*?)</tr>"#)
+        .unwrap_or_else(|e| panic!("{e}"));
     let cell = regex::Regex::new(r"(?s)<td[^>]*>(.*?)</td>").unwrap_or_else(|e| panic!("{e}"));
     let mut rows: Vec<(String, String)> = row
         .captures_iter(dom)
@@ -257,7 +269,10 @@ fn scan_to_files(repos: &[PathBuf], dir: &Path) -> (PathBuf, serde_json::Value) 
         .stdout(Stdio::null())
         .status()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(status.code().is_some_and(|c| c < 2), "golive failed: {status}");
+    assert!(
+        status.code().is_some_and(|c| c < 2),
+        "golive failed: {status}"
+    );
     let text = std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("{e}"));
     let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     (html, value)

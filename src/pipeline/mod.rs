@@ -11,7 +11,6 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::{accept, attest};
 use crate::engine;
 use crate::engine::Rule;
 use crate::engine::eval::{self, Scan};
@@ -23,6 +22,7 @@ use crate::parse;
 use crate::report::{self, Artifact, FileError, Report};
 use crate::settings::Settings;
 use crate::source::{FileId, Loc, SourceFile, escape_controls};
+use crate::{accept, attest};
 
 use read::Read;
 

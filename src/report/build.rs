@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{
-    Artifact, Attestation, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult, SCHEMA_VERSION,
-    Suppressed, Tool,
+    Artifact, Attestation, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult,
+    SCHEMA_VERSION, Suppressed, Tool,
 };
 use crate::engine::Rule;
 use crate::engine::eval::{self, Evaluation, Status};
@@ -181,7 +181,8 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             expired: a.expired(today),
         })
         .collect();
-    attestations.sort_by(|a, b| (&a.rule, &a.date, &a.expires).cmp(&(&b.rule, &b.date, &b.expires)));
+    attestations
+        .sort_by(|a, b| (&a.rule, &a.date, &a.expires).cmp(&(&b.rule, &b.date, &b.expires)));
     // Files are sorted by path, so the file of a location is found by binary search.
     let sources: BTreeMap<String, Arc<str>> = findings
         .iter()

@@ -10,8 +10,8 @@
 
 use std::fmt::Write;
 
-use super::xml::escape;
 use super::read::status_name;
+use super::xml::escape;
 use super::{Finding, Report, RuleResult};
 
 const STYLE: &str = include_str!("html/style.css");

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod catalog;
+pub mod checklist;
 pub mod checkstyle;
 pub mod github;
 pub mod gitlab;
@@ -213,7 +214,10 @@ impl Report {
     /// The sign-off that decides `rule`: a current one, else the last expired one.
     pub fn attestation(&self, rule: &str) -> Option<&Attestation> {
         let of_rule = self.attestations.iter().filter(|a| a.rule == rule);
-        of_rule.clone().find(|a| !a.expired).or_else(|| of_rule.last())
+        of_rule
+            .clone()
+            .find(|a| !a.expired)
+            .or_else(|| of_rule.last())
     }
 
     /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
