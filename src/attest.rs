@@ -55,14 +55,11 @@ pub fn apply(
         return;
     }
     for (rule, outcome) in rules.iter().zip(&mut evaluation.outcomes) {
-        match standing(attestations, &rule.id, today) {
-            Some((_, false)) => {
-                outcome.failed = 0;
-                if !matches!(outcome.status, Status::NotApplicable | Status::Disabled) {
-                    outcome.status = Status::Attested;
-                }
+        if let Some((_, false)) = standing(attestations, &rule.id, today) {
+            outcome.failed = 0;
+            if !matches!(outcome.status, Status::NotApplicable | Status::Disabled) {
+                outcome.status = Status::Attested;
             }
-            Some((_, true)) | None => {}
         }
     }
     let mut kept = Vec::with_capacity(evaluation.findings.len());

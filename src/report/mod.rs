@@ -211,13 +211,12 @@ pub fn rule_doc_url(id: &str) -> String {
 }
 
 impl Report {
-    /// The sign-off that decides `rule`: a current one, else the last expired one.
+    /// The sign-off that decides `rule`: the current one valid longest, else the last to expire.
     pub fn attestation(&self, rule: &str) -> Option<&Attestation> {
-        let of_rule = self.attestations.iter().filter(|a| a.rule == rule);
-        of_rule
-            .clone()
-            .find(|a| !a.expired)
-            .or_else(|| of_rule.last())
+        self.attestations
+            .iter()
+            .filter(|a| a.rule == rule)
+            .max_by(|a, b| (!a.expired, &a.expires).cmp(&(!b.expired, &b.expires)))
     }
 
     /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
