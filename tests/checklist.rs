@@ -275,3 +275,45 @@ fn the_checklist_command_exits_with_the_gate() {
     let missing = run(&["/nonexistent/golive-repo"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn text_from_scanned_files_is_made_safe_in_every_checklist_format() {
+    const HOSTILE: &str = "<b>x</b> | `y` \u{1b}[31m\u{7}\r\nnext";
+    let mut report = review();
+    report.target = HOSTILE.to_owned();
+    for finding in &mut report.findings {
+        finding.message = HOSTILE.to_owned();
+        finding.path = finding.path.as_ref().map(|p| format!("{p}{HOSTILE}"));
+    }
+    for attestation in &mut report.attestations {
+        attestation.by = HOSTILE.to_owned();
+        attestation.evidence = HOSTILE.to_owned();
+    }
+    let list = checklist::Checklist::of(&report);
+    for (format, text) in [
+        ("human", checklist::human(&list)),
+        ("markdown", checklist::markdown(&list)),
+        ("json", checklist::json(&list)),
+    ] {
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{format}: raw control characters {raw:?}");
+        // Each format escapes the backslash of the visible escape its own way.
+        let visible = match format {
+            "markdown" => "u{1b}\\[31m",
+            "json" => "\\\\u{1b}[31m\\\\u{7}",
+            _ => "\\u{1b}[31m\\u{7}",
+        };
+        assert!(
+            text.contains(visible),
+            "{format}: controls made visible\n{text}"
+        );
+    }
+    let markdown = checklist::markdown(&list);
+    assert!(!markdown.contains("<b>"), "HTML in Markdown is neutralised");
+    let json: serde_json::Value =
+        serde_json::from_str(&checklist::json(&list)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json["target"], "<b>x</b> | `y` \\u{1b}[31m\\u{7}\nnext");
+}
