@@ -115,7 +115,7 @@ fn categories(out: &mut String, report: &Report) {
                      role=\"img\" aria-label=\"{score:.1} of 100\"><rect class=\"track\" \
                      width=\"100\" height=\"6\"/><rect class=\"fill {}\" width=\"{score:.1}\" \
                      height=\"6\"/></svg>",
-                    if category.failed == 0 { "ok" } else { "bad" }
+                    band(score)
                 ),
                 format!(
                     "{}/{}",
@@ -132,6 +132,15 @@ fn categories(out: &mut String, report: &Report) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+}
+
+/// The bar's colour, by the grade bands: A green, B and C amber, below red.
+fn band(score: f64) -> &'static str {
+    match score {
+        s if s >= 90.0 => "ok",
+        s if s >= 70.0 => "warn",
+        _ => "bad",
+    }
 }
 
 /// Where a finding is: `path:line:column`, or the repository for something missing.
