@@ -77,7 +77,7 @@ impl Role {
 /// Folder names (lower case, without `-`, `_` and `.`) and the role they give every file under
 /// them. Only names that mean the same thing in nearly every repository: `integration`,
 /// `samples` or `demo` are as often the service itself.
-const FOLDERS: [(&str, Role); 31] = [
+const FOLDERS: [(&str, Role); 37] = [
     ("loadgenerator", Role::LoadGenerator),
     ("loadgenerators", Role::LoadGenerator),
     ("loadgen", Role::LoadGenerator),
@@ -95,6 +95,12 @@ const FOLDERS: [(&str, Role); 31] = [
     ("e2e", Role::Test),
     ("e2etests", Role::Test),
     ("integrationtests", Role::Test),
+    ("uitests", Role::Test),
+    ("apitests", Role::Test),
+    ("smoketests", Role::Test),
+    ("acceptancetests", Role::Test),
+    ("systemtests", Role::Test),
+    ("functionaltests", Role::Test),
     ("testdata", Role::Test),
     ("cypress", Role::Test),
     ("playwright", Role::Test),
@@ -190,6 +196,8 @@ fn is_dev_dockerfile(path: &str) -> bool {
                 | "tests"
                 | "e2e"
                 | "devcontainer"
+                | "cypress"
+                | "playwright"
         )
     })
 }
