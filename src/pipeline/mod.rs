@@ -2,6 +2,7 @@
 //! (`[[ignore]]`, baseline) → report. Everything here is deterministic: files sorted by path,
 //! findings by location, no clocks.
 
+mod compose_env;
 mod read;
 mod render;
 mod scope;
@@ -62,7 +63,11 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
     });
     let patterns = TextPatterns::of(&active);
     let (mut reads, other_files) = match input {
-        Input::Dir(root) => read::read_dir(root, settings, &patterns),
+        Input::Dir(root) => {
+            let (mut reads, other_files) = read::read_dir(root, settings, &patterns);
+            compose_env::apply(root, &mut reads, &other_files, settings.max_file_size);
+            (reads, other_files)
+        }
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
             let read = read::Read::new(SourceFile::new("-", text), DocKind::Yaml, parsed);
