@@ -108,6 +108,11 @@ pub struct CheckArgs {
     /// Record the current findings in FILE (JSON) and exit 0; later runs pass it to --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Compare with an earlier JSON report (`--format json=FILE`): score delta, new and fixed
+    /// findings; the gate fails when the score dropped or a new finding is at or above
+    /// --fail-on. A fleet is compared service by service.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub compare: Option<PathBuf>,
     /// Score each service of the monorepo at PATH on its own: every folder (up to 3 levels
     /// down) with a Dockerfile, or with a README and deployment manifests. `[fleet] services`
     /// globs in golive.toml name the services instead (and need no --discover).

@@ -14,6 +14,7 @@
 pub mod accept;
 pub mod baseline;
 pub mod classify;
+pub mod compare;
 pub mod config;
 pub mod engine;
 pub mod fleet;

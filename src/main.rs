@@ -25,6 +25,7 @@ mod cli;
 use cli::{
     CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
 };
+use golive::compare::Previous;
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
 use golive::{Input, fleet};
@@ -93,7 +94,13 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             "--baseline and --write-baseline do not work on a fleet (`[fleet] services`)"
         ));
     }
-    let reports = score(args, &plan.services)?;
+    let previous = args
+        .compare
+        .as_deref()
+        .map(golive::compare::Previous::load)
+        .transpose()?;
+    let alone = plan.services.len() == 1 && !plan.fleet;
+    let reports = score(args, &plan.services, previous.as_ref(), alone)?;
     if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
         return write_baseline(file, report);
     }
@@ -107,7 +114,14 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
 
 /// Scores every service, in parallel; settings are resolved once per settings file, before
 /// the scan, so a broken file stops the run (exit 2) before any work.
-fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Report>> {
+/// With `previous` (`--compare`), each report is compared with its previous one; `alone`: one
+/// repository, not a fleet.
+fn score(
+    args: &CheckArgs,
+    services: &[fleet::Service],
+    previous: Option<&Previous>,
+    alone: bool,
+) -> miette::Result<Vec<Report>> {
     let today = today();
     let flags = args.flags();
     let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
@@ -142,7 +156,11 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
     let reports = jobs
         .into_par_iter()
         .map(|(target, input, index)| {
-            let report = golive::check(input, target, &resolved[index].1);
+            let settings = &resolved[index].1;
+            let mut report = golive::check(input, target, settings);
+            if let Some(previous) = previous {
+                previous.apply(&mut report, &settings.gate, alone);
+            }
             progress.inc(1);
             report
         })

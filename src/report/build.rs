@@ -108,6 +108,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             categories: &categories,
             severities: &severities,
             errors: errors.len(),
+            only_new: false,
         },
     );
     let mut suppressed: Vec<Suppressed> = evaluation
@@ -189,6 +190,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         expired_ignores,
         artifacts,
         errors,
+        comparison: None,
         sources,
     }
 }

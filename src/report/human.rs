@@ -104,6 +104,48 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
         }
     }
     summary(out, report);
+    comparison(out, report, &paint);
+}
+
+/// `--compare`: the score change, then each new and each fixed finding on one line.
+fn comparison(out: &mut String, report: &Report, paint: &Paint) {
+    let Some(comparison) = &report.comparison else {
+        return;
+    };
+    let file = escape_controls(&comparison.file);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let (new, fixed) = (comparison.new.len(), comparison.fixed.len());
+    let change = match (&comparison.previous, comparison.score_delta) {
+        (Some(previous), Some(delta)) => format!(
+            "score {:.1} → {:.1} ({delta:+.1}), grade {} → {}",
+            previous.score, report.score, previous.grade, report.grade
+        ),
+        _ => "no previous report of this service".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{} {file}: {change}; {new} new finding{}, {fixed} fixed",
+        paint.bold("compared with"),
+        plural(new),
+    );
+    let rows = (comparison.new.iter().map(|f| ("new", f)))
+        .chain(comparison.fixed.iter().map(|f| ("fixed", f)));
+    for (what, finding) in rows {
+        let at = match (&finding.path, finding.line, finding.column) {
+            (Some(path), Some(line), Some(column)) => format!("{path}:{line}:{column}"),
+            (Some(path), _, _) => path.clone(),
+            (None, _, _) => "(repository)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {:<8} {} {}: {}",
+            paint.verdict(what == "fixed", &format!("{what:<5}")),
+            finding.severity.as_str(),
+            finding.rule,
+            escape_controls(&at),
+            escape_controls(&finding.message)
+        );
+    }
 }
 
 fn category_table(out: &mut String, report: &Report, paint: &Paint) {

@@ -1,0 +1,188 @@
+//! `check --compare PREVIOUS.json`: worse and better twins of one service
+//! (`fixtures/compare/`), a fleet compared service by service, and previous reports that cannot
+//! be compared with.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compare");
+
+/// Runs golive in `dir`; returns stdout, stderr and the exit code.
+fn golive(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let output = Command::cargo_bin("golive")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The JSON report of `before` in a temporary folder, as `previous.json`.
+fn previous(targets: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("previous.json");
+    let format = format!("json={}", out.display());
+    let mut args = vec!["check"];
+    args.extend(targets);
+    args.extend(["--format", &format]);
+    golive(Path::new(FIXTURES), &args);
+    dir
+}
+
+fn rules(findings: &Value) -> Vec<&str> {
+    findings
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {findings}"))
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default())
+        .collect()
+}
+
+#[test]
+fn a_worse_service_fails_on_the_drop_and_only_its_new_finding_is_new() {
+    let dir = previous(&["before"]);
+    let file = dir.path().join("previous.json");
+    let file = file.to_string_lossy();
+    let (out, _, code) = golive(
+        Path::new(FIXTURES),
+        &["check", "worse", "--compare", &file, "--format", "json"],
+    );
+    assert_eq!(code, 1, "{out}");
+    let report = json(&out);
+    let comparison = &report["comparison"];
+    // Every finding of the Deployment moved a line down; none of them is new or fixed.
+    assert_eq!(rules(&comparison["new"]), ["docker-no-curl-pipe-shell"]);
+    assert_eq!(rules(&comparison["fixed"]), Vec::<&str>::new());
+    assert!(comparison["score_delta"].as_f64().is_some_and(|d| d < 0.0));
+    assert_eq!(comparison["previous"]["target"], "before");
+    // The critical finding the previous report had is accepted debt; the drop is not.
+    let reasons: Vec<&str> = report["gate"]["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("score dropped by 2.6 since "),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_better_service_passes_with_its_old_debt_and_lists_what_it_fixed() {
+    let dir = previous(&["before"]);
+    let file = dir.path().join("previous.json");
+    let (out, _, code) = golive(
+        Path::new(FIXTURES),
+        &["check", "better", "--compare", &file.to_string_lossy()],
+    );
+    assert_eq!(code, 0, "{out}");
+    let tail = &out[out.find("compared with").unwrap_or_else(|| panic!("{out}"))..];
+    let tail = tail.replace(&*file.to_string_lossy(), "previous.json");
+    insta::assert_snapshot!(tail, @"
+    compared with previous.json: score 52.6 → 57.7 (+5.1), grade F → F; 0 new findings, 1 fixed
+      fixed critical k8s-privileged-container k8s/deployment.yaml:21:25: container `cart` of Deployment/cart runs privileged: it has every capability of the node's root user
+    ");
+}
+
+#[test]
+fn a_new_high_finding_fails_the_compared_gate() {
+    let dir = previous(&["better"]);
+    let file = dir.path().join("previous.json");
+    let (out, _, code) = golive(
+        Path::new(FIXTURES),
+        &["check", "before", "--compare", &file.to_string_lossy()],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("  - 1 new critical finding (fail_on = high)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  new   critical k8s-privileged-container k8s/deployment.yaml:21:25: "));
+}
+
+#[test]
+fn a_fleet_is_compared_service_by_service() {
+    // The previous run scored from elsewhere: its targets are `…/compare/before`, matched to
+    // this run's `before` by their folders.
+    let dir = previous(&[&format!("{FIXTURES}/before"), &format!("{FIXTURES}/better")]);
+    let file = dir.path().join("previous.json");
+    let (out, _, code) = golive(
+        Path::new(FIXTURES),
+        &[
+            "check",
+            "before",
+            "better",
+            "worse",
+            "--compare",
+            &file.to_string_lossy(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "worse is new, its critical finding too: {out}");
+    let report = json(&out);
+    let reports = report["reports"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{out}"));
+    let summary: Vec<(String, bool, Value, usize, usize)> = reports
+        .iter()
+        .map(|r| {
+            let c = &r["comparison"];
+            (
+                r["target"].as_str().unwrap_or_default().to_owned(),
+                r["gate"]["passed"].as_bool().unwrap_or_default(),
+                c["score_delta"].clone(),
+                rules(&c["new"]).len(),
+                rules(&c["fixed"]).len(),
+            )
+        })
+        .collect();
+    let findings = reports[2]["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        summary,
+        [
+            ("before".to_owned(), true, Value::from(0.0), 0, 0),
+            ("better".to_owned(), true, Value::from(0.0), 0, 0),
+            ("worse".to_owned(), false, Value::Null, findings, 0),
+        ]
+    );
+    assert_eq!(reports[2]["comparison"]["previous"], Value::Null);
+}
+
+#[test]
+fn a_previous_report_that_cannot_be_read_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.path().join("missing.json");
+    let (_, err, code) = golive(
+        Path::new(FIXTURES),
+        &["check", "before", "--compare", &missing.to_string_lossy()],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read previous report"), "{err}");
+    let baseline = dir.path().join("baseline.json");
+    std::fs::write(&baseline, "{\"version\": 1, \"findings\": []}\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, err, code) = golive(
+        Path::new(FIXTURES),
+        &["check", "before", "--compare", &baseline.to_string_lossy()],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot be compared with: not a golive report"),
+        "{err}"
+    );
+}
