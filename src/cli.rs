@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Score one or more service repositories (`-` reads a manifest stream from stdin).
     Check(Box<CheckArgs>),
+    /// Print a unified diff of the mechanical fixes for a repository's findings; `--write`
+    /// applies them.
+    Fix(FixArgs),
     /// Combine JSON reports (e.g. of `check --shard K/N` runs) into one fleet report.
     Merge(MergeArgs),
     /// List the rules.
@@ -146,6 +149,37 @@ impl CheckArgs {
             discover: self.discover,
             shard: self.shard,
             config: self.config.as_deref(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// Repository to fix (default: the current directory).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// Apply the fixes instead of printing them.
+    #[arg(long)]
+    pub write: bool,
+    /// Extra rule files or folders (same format as the built-in rules).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Settings file (default: golive.toml at the repository's root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Glob of files to skip, relative to the root (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl FixArgs {
+    /// What the flags say of settings, for `settings::resolve`.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            exclude: self.exclude.clone(),
+            rules: self.rules.clone(),
+            config: self.config.clone(),
+            ..Flags::default()
         }
     }
 }

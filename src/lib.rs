@@ -17,6 +17,7 @@ pub mod classify;
 pub mod compare;
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod fleet;
 pub mod hash;
 pub mod helm;

@@ -23,7 +23,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
+    CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, FormatSpec, InitArgs, MergeArgs,
+    RulesArgs,
 };
 use golive::compare::Previous;
 use golive::report::{self, Report};
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Fix(args) => fix(&args).map(|()| true),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
@@ -215,6 +217,53 @@ fn delayed_spinner() -> ProgressBar {
         }
     });
     spinner
+}
+
+/// `golive fix`: the diff on stdout (nothing when there is nothing to fix), what was done or
+/// left undone on stderr.
+fn fix(args: &FixArgs) -> miette::Result<()> {
+    let root = &args.path;
+    if !root.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a directory: `golive fix` edits a repository's files",
+            root.display()
+        ));
+    }
+    let settings = settings::resolve(&args.flags(), root, today())?;
+    let target = root.display().to_string();
+    let (_, plan) = golive::pipeline::fix(root, &target, &settings);
+    for skipped in &plan.skipped {
+        let at = match (&skipped.path, skipped.line) {
+            (Some(path), Some(line)) => format!("{path}:{line}"),
+            (Some(path), None) => path.clone(),
+            (None, _) => "(repository)".to_owned(),
+        };
+        eprintln!(
+            "golive: not fixed: {} {}: {}",
+            skipped.rule,
+            golive::report::clean(&at),
+            skipped.reason
+        );
+    }
+    let fixes: usize = plan.changes.iter().map(|c| c.rules.len()).sum();
+    let files = plan.changes.len();
+    let summary = format!(
+        "{fixes} fix{} in {files} file{}",
+        if fixes == 1 { "" } else { "es" },
+        if files == 1 { "" } else { "s" }
+    );
+    if args.write {
+        plan.write(root).map_err(|e| miette::miette!("{e}"))?;
+        eprintln!("golive: wrote {summary}");
+    } else {
+        let _ = std::io::stdout().lock().write_all(plan.diff().as_bytes());
+        if files > 0 {
+            eprintln!("golive: {summary}; `golive fix --write` applies them");
+        } else {
+            eprintln!("golive: nothing to fix");
+        }
+    }
+    Ok(())
 }
 
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.

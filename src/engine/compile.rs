@@ -7,9 +7,10 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_saphyr::Spanned;
 
+use super::fix::{Field, FieldValue, Fix, FixRegex, Scalar};
 use super::path::Path;
 use super::pattern::Pattern;
-use super::spec::{ConditionSpec, RuleSpec};
+use super::spec::{ConditionSpec, FixSpec, RuleSpec};
 use crate::model::DocKind;
 use crate::problems::FileProblems;
 
@@ -256,7 +257,11 @@ pub enum TemplatePart {
     Text(String),
     Object,
     File,
+    /// The folder of the item's file (`{dir}`; empty at the root).
+    Dir,
     Value(Path),
+    /// `{path?}`: a value that may be missing (a fix template leaves its line out).
+    Optional(Path),
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -290,6 +295,8 @@ pub struct Rule {
     pub help: Arc<str>,
     pub docs: RuleDocs,
     pub weight: Option<f64>,
+    /// What `golive fix` writes for a finding of this rule.
+    pub fix: Option<Fix>,
     /// Where the rule came from: `builtin:rules/health/x.yaml` or a user file path.
     pub origin: String,
 }
@@ -510,7 +517,8 @@ fn build(
     let check = condition(&spec.check, p);
     let for_each = spec.for_each.as_ref().and_then(|f| path_of(f, p));
     let anchor = spec.anchor.as_ref().and_then(|a| path_of(a, p));
-    let message = template(&spec.message, p);
+    let message = template(&spec.message, "message", p);
+    let fix = spec.fix.as_ref().and_then(|f| fix(f, p));
     let weight = spec.weight.as_ref().map(|w| {
         if !(w.value.is_finite() && w.value >= 0.0) {
             p.at(w, "weight must be a number ≥ 0");
@@ -547,6 +555,7 @@ fn build(
             references: spec.references.clone(),
         },
         weight,
+        fix,
         origin: path.to_owned(),
     })
 }
@@ -670,7 +679,8 @@ fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
     }
 }
 
-fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
+/// A message or fix template; `what` names it in errors.
+fn template(message: &Spanned<String>, what: &str, p: &mut Problems<'_>) -> Template {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut rest = message.value.as_str();
@@ -686,14 +696,14 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         if brace == b'}' {
             p.at(
                 message,
-                "unmatched `}` in message (write `}}` for a literal brace)",
+                format!("unmatched `}}` in {what} (write `}}}}` for a literal brace)"),
             );
             continue;
         }
         let Some(close) = rest.find('}') else {
             p.at(
                 message,
-                "unclosed `{` in message (write `{{` for a literal brace)",
+                format!("unclosed `{{` in {what} (write `{{{{` for a literal brace)"),
             );
             break;
         };
@@ -705,7 +715,9 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         parts.push(match name {
             "object" => TemplatePart::Object,
             "file" => TemplatePart::File,
-            _ => match Path::parse(name) {
+            "dir" => TemplatePart::Dir,
+            _ => match Path::parse(name.trim_end_matches('?')) {
+                Ok(path) if name.ends_with('?') => TemplatePart::Optional(path),
                 Ok(path) => TemplatePart::Value(path),
                 Err(error) => {
                     p.at(
@@ -722,4 +734,76 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         parts.push(TemplatePart::Text(text));
     }
     Template { parts }
+}
+
+fn fix(spec: &FixSpec, p: &mut Problems<'_>) -> Option<Fix> {
+    match spec {
+        FixSpec::Set(fields) => {
+            if fields.is_empty() {
+                p.list
+                    .push(("`fix.set` needs at least one field".to_owned(), None));
+            }
+            let fields: Vec<Option<Field>> = fields.iter().map(|f| fix_field(f, p)).collect();
+            fields.into_iter().collect::<Option<Vec<_>>>().map(Fix::Set)
+        }
+        FixSpec::Replace(replace) => {
+            let regex = FixRegex::new(&replace.regex.value);
+            if p.eager
+                && let Err(error) = regex::Regex::new(&replace.regex.value)
+            {
+                p.at(&replace.regex, format!("invalid regex: {error}"));
+            }
+            Some(Fix::Replace {
+                regex,
+                with: replace.with.value.clone(),
+            })
+        }
+        FixSpec::ExecForm(true) => Some(Fix::ExecForm),
+        FixSpec::ExecForm(false) => None,
+        FixSpec::Create(create) => Some(Fix::Create {
+            path: template(&create.path, "fix path", p),
+            text: template(&create.text, "fix text", p),
+        }),
+    }
+}
+
+fn fix_field(field: &super::spec::FixField, p: &mut Problems<'_>) -> Option<Field> {
+    let keys: Vec<String> = field.path.value.split('.').map(str::to_owned).collect();
+    if keys
+        .iter()
+        .any(|k| k.is_empty() || k.contains(['[', ']', '"', '*']))
+    {
+        p.at(
+            &field.path,
+            format!(
+                "`{}` must be dotted plain keys (no lists, no quotes)",
+                field.path.value
+            ),
+        );
+        return None;
+    }
+    let scalar = |value: &serde_json::Value| match value {
+        serde_json::Value::Bool(b) => Some(Scalar::Bool(*b)),
+        serde_json::Value::Number(n) => n.as_i64().map(Scalar::Int),
+        serde_json::Value::String(s) => Some(Scalar::Str(s.clone())),
+        _ => None,
+    };
+    let value = match &field.value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map(FieldValue::List),
+        other => scalar(other).map(FieldValue::Scalar),
+    };
+    if value.is_none() {
+        p.at(
+            &field.path,
+            "the value must be a boolean, an integer, a string or a list of those",
+        );
+    }
+    Some(Field {
+        keys,
+        value: value?,
+    })
 }

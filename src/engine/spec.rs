@@ -73,6 +73,57 @@ pub struct RuleSpec {
     #[serde(default)]
     #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
+    /// The mechanical fix `golive fix` writes for a finding of this rule.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// A fix: exactly one operation, applied to the failing item as byte-range edits of the file
+/// it was read from (comments, key order and formatting stay).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum FixSpec {
+    /// YAML fields the item must hold: missing keys are inserted (indented as the file is), a
+    /// scalar with another value is replaced, and a list gains the listed items it lacks.
+    Set(Vec<FixField>),
+    /// Every match of a regex in the item's source text replaced (`$1` names a group).
+    Replace(FixReplace),
+    /// A shell-form `CMD`/`ENTRYPOINT` rewritten as a JSON array, only when it has no quotes,
+    /// variables, operators or globs, so splitting at spaces is what the shell would do.
+    ExecForm(bool),
+    /// A new file beside the item's file, from a template whose `{path}` placeholders are
+    /// filled from the item (`{path?}`: the line is left out when the path has no value;
+    /// `{dir}`: the folder of the item's file). Not written when the file exists.
+    Create(FixCreate),
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixField {
+    /// Dotted keys below the item, e.g. `securityContext.allowPrivilegeEscalation`.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// A scalar, or a list of scalars the field's list must contain.
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixReplace {
+    #[schemars(with = "String")]
+    pub regex: Spanned<String>,
+    #[schemars(with = "String")]
+    pub with: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixCreate {
+    /// The new file's path, relative to the scanned root.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    #[schemars(with = "String")]
+    pub text: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
