@@ -82,36 +82,40 @@ fn comments(text: &str) -> Vec<&str> {
 /// the first run, for the snapshot.
 fn round_trip(fixture: &str, fixed_rules: &[&str]) -> String {
     let dir = copy(fixture);
-    let before_files = files(dir.path());
     let before = report(dir.path());
-
-    let (diff, notes, code) = golive(dir.path(), &["fix", "."]);
-    assert_eq!(code, 0, "{notes}");
+    let (diff, notes) = fix_and_check(dir.path(), fixed_rules);
     assert!(diff.starts_with("--- "), "{diff}{notes}");
-    assert_eq!(
-        files(dir.path()),
-        before_files,
-        "the diff alone changed files"
-    );
-
-    let (_, written, code) = golive(dir.path(), &["fix", ".", "--write"]);
-    assert_eq!(code, 0, "{written}");
-    let after_files = files(dir.path());
-    let after = report(dir.path());
-    assert_eq!(
-        after["errors"],
-        Value::Array(Vec::new()),
-        "a fixed file does not parse"
-    );
     let count = |r: &Value| r["findings"].as_array().map_or(0, Vec::len);
-    assert!(count(&after) < count(&before), "{written}");
-    // What is still found is exactly what the first run said it would not fix.
+    assert!(count(&report(dir.path())) < count(&before), "{notes}");
     for rule in fixed_rules {
-        let left = notes.matches(&format!("not fixed: {rule} ")).count();
         assert!(
-            finding_count(&before, rule) > left,
+            finding_count(&before, rule) > 0,
             "{fixture} has no {rule} to fix"
         );
+    }
+    format!("{diff}\n{notes}")
+}
+
+/// Runs `fix`, then `fix --write` in `dir`: the first changes nothing; after the second, each
+/// of `rules` is found exactly where the first run said it would not fix it, every file
+/// parses and keeps its comments, and a third run has nothing to change.
+fn fix_and_check(dir: &Path, rules: &[&str]) -> (String, String) {
+    let before_files = files(dir);
+    let before = report(dir);
+    let (diff, notes, code) = golive(dir, &["fix", "."]);
+    assert_eq!(code, 0, "{notes}");
+    assert_eq!(files(dir), before_files, "the diff alone changed files");
+
+    let (_, written, code) = golive(dir, &["fix", ".", "--write"]);
+    assert_eq!(code, 0, "{written}");
+    let after_files = files(dir);
+    let after = report(dir);
+    assert_eq!(
+        after["errors"], before["errors"],
+        "a fixed file does not parse"
+    );
+    for rule in rules {
+        let left = notes.matches(&format!("not fixed: {rule} ")).count();
         assert_eq!(finding_count(&after, rule), left, "{rule}: {diff}{notes}");
     }
     for (path, text) in &before_files {
@@ -122,10 +126,40 @@ fn round_trip(fixture: &str, fixed_rules: &[&str]) -> String {
         assert_eq!(comments(text), comments(kept), "comments of {path} changed");
     }
 
-    let (again, notes_again, _) = golive(dir.path(), &["fix", "."]);
+    let (again, notes_again, _) = golive(dir, &["fix", "."]);
     assert_eq!(again, "", "a second run still changes something");
     assert!(notes_again.contains("nothing to fix"), "{notes_again}");
-    format!("{diff}\n{notes}")
+    (diff, notes)
+}
+
+/// Every rule whose file has a `fix:` block, by id.
+fn fixable_rules() -> Vec<String> {
+    files(&Path::new(ROOT).join("rules"))
+        .into_iter()
+        .filter(|(path, text)| path.ends_with(".yaml") && text.contains("\nfix:\n"))
+        .filter_map(|(path, _)| Some(path.rsplit('/').next()?.strip_suffix(".yaml")?.to_owned()))
+        .collect()
+}
+
+#[test]
+fn every_fixable_rule_fixes_its_failing_fixtures_or_says_why_not() {
+    let rules = fixable_rules();
+    assert!(rules.len() >= 9, "{rules:?}");
+    for rule in &rules {
+        let cases = Path::new(ROOT)
+            .join("fixtures/rules")
+            .join(rule)
+            .join("fail");
+        let mut fixed = 0;
+        for case in std::fs::read_dir(&cases).into_iter().flatten().flatten() {
+            let relative = case.path();
+            let relative = relative.strip_prefix(ROOT).unwrap_or(&relative);
+            let dir = copy(&relative.to_string_lossy());
+            let (_, notes) = fix_and_check(dir.path(), &[rule]);
+            fixed += usize::from(!notes.contains(&format!("not fixed: {rule} ")));
+        }
+        assert!(fixed > 0, "no fail case of {rule} is fixed");
+    }
 }
 
 #[test]
@@ -188,4 +222,34 @@ fn a_path_that_is_not_a_directory_is_a_usage_error() {
     let (_, err, code) = golive(Path::new(ROOT), &["fix", "Cargo.toml"]);
     assert_eq!(code, 2);
     assert!(err.contains("is not a directory"), "{err}");
+}
+
+#[test]
+fn a_crlf_manifest_keeps_its_line_ends() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lines = [
+        "apiVersion: v1",
+        "kind: Pod",
+        "metadata:",
+        "  name: api",
+        "spec:",
+        "  containers:",
+        "    - name: api",
+        "      image: acme/api:1.0.0",
+        "",
+    ];
+    let path = dir.path().join("pod.yaml");
+    std::fs::write(&path, lines.join("\r\n")).unwrap_or_else(|e| panic!("{e}"));
+    let (diff, notes) = fix_and_check(dir.path(), &["k8s-seccomp-profile"]);
+    assert!(!diff.contains('\r'), "the diff shows no raw CR: {diff:?}");
+    let fixed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        fixed.contains("      securityContext:\r\n"),
+        "{fixed:?}{notes}"
+    );
+    assert_eq!(
+        fixed.matches('\n').count(),
+        fixed.matches("\r\n").count(),
+        "{fixed:?}"
+    );
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_saphyr::Spanned;
 
-use super::fix::{Field, FieldValue, Fix, FixRegex, Scalar};
+use super::fix::{Action, Field, FieldValue, Fix, FixRegex, Scalar};
 use super::path::Path;
 use super::pattern::Pattern;
 use super::spec::{ConditionSpec, FixSpec, RuleSpec};
@@ -737,34 +737,54 @@ fn template(message: &Spanned<String>, what: &str, p: &mut Problems<'_>) -> Temp
 }
 
 fn fix(spec: &FixSpec, p: &mut Problems<'_>) -> Option<Fix> {
-    match spec {
-        FixSpec::Set(fields) => {
-            if fields.is_empty() {
-                p.list
-                    .push(("`fix.set` needs at least one field".to_owned(), None));
-            }
-            let fields: Vec<Option<Field>> = fields.iter().map(|f| fix_field(f, p)).collect();
-            fields.into_iter().collect::<Option<Vec<_>>>().map(Fix::Set)
+    let mut actions = Vec::new();
+    if let Some(fields) = &spec.set {
+        if fields.is_empty() {
+            p.list
+                .push(("`fix.set` needs at least one field".to_owned(), None));
         }
-        FixSpec::Replace(replace) => {
-            let regex = FixRegex::new(&replace.regex.value);
-            if p.eager
-                && let Err(error) = regex::Regex::new(&replace.regex.value)
-            {
-                p.at(&replace.regex, format!("invalid regex: {error}"));
-            }
-            Some(Fix::Replace {
-                regex,
-                with: replace.with.value.clone(),
-            })
+        let fields: Vec<Option<Field>> = fields.iter().map(|f| fix_field(f, p)).collect();
+        actions.push(
+            fields
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(Action::Set),
+        );
+    }
+    if let Some(replace) = &spec.replace {
+        if p.eager
+            && let Err(error) = regex::Regex::new(&replace.regex.value)
+        {
+            p.at(&replace.regex, format!("invalid regex: {error}"));
         }
-        FixSpec::ExecForm(true) => Some(Fix::ExecForm),
-        FixSpec::ExecForm(false) => None,
-        FixSpec::Create(create) => Some(Fix::Create {
+        actions.push(Some(Action::Replace {
+            regex: FixRegex::new(&replace.regex.value),
+            with: replace.with.value.clone(),
+        }));
+    }
+    if let Some(exec_form) = spec.exec_form {
+        actions.push(exec_form.then_some(Action::ExecForm));
+    }
+    if let Some(create) = &spec.create {
+        actions.push(Some(Action::Create {
             path: template(&create.path, "fix path", p),
             text: template(&create.text, "fix text", p),
-        }),
+        }));
     }
+    if actions.len() != 1 {
+        let problem = "`fix` needs exactly one of `set`, `replace`, `exec_form: true`, `create`";
+        p.list.push((problem.to_owned(), None));
+    }
+    let when = spec.when.as_ref().map(|c| condition(c, p));
+    let otherwise = spec.otherwise.as_ref().map_or_else(
+        || "its fix does not apply here".to_owned(),
+        |o| o.value.trim().to_owned(),
+    );
+    Some(Fix {
+        when,
+        otherwise,
+        action: actions.pop().flatten()?,
+    })
 }
 
 fn fix_field(field: &super::spec::FixField, p: &mut Problems<'_>) -> Option<Field> {
@@ -806,4 +826,40 @@ fn fix_field(field: &super::spec::FixField, p: &mut Problems<'_>) -> Option<Fiel
         keys,
         value: value?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compile;
+
+    const RULE: &str = "id: r\ntitle: t\ncategory: security\nseverity: low\ntarget: kubernetes\n\
+        for_each: pod.all_containers[*]\ncheck: {exists: name}\nmessage: m\nsummary: s\n\
+        rationale: r\nremediation: r\nexamples: {fail: f, pass: p}\n";
+
+    fn problems(fix: &str) -> Vec<String> {
+        let text = format!("{RULE}fix:\n{fix}");
+        match compile("r.yaml", &text, None) {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems.clone(),
+        }
+    }
+
+    #[test]
+    fn a_fix_block_is_one_valid_operation() {
+        assert_eq!(problems("  exec_form: true\n"), Vec::<String>::new());
+        assert_eq!(
+            problems("  exec_form: true\n  replace: {regex: a, with: b}\n"),
+            ["`fix` needs exactly one of `set`, `replace`, `exec_form: true`, `create`"]
+        );
+        assert_eq!(
+            problems("  set:\n    - {path: \"a[0].b\", value: true}\n"),
+            ["`a[0].b` must be dotted plain keys (no lists, no quotes)"]
+        );
+        assert_eq!(
+            problems("  set:\n    - {path: a, value: {b: 1}}\n"),
+            ["the value must be a boolean, an integer, a string or a list of those"]
+        );
+        assert!(problems("  replace: {regex: '(', with: b}\n")[0].starts_with("invalid regex"));
+        assert!(problems("  create: {path: 'x-{a..b}.yaml', text: t}\n")[0].contains("not a path"));
+    }
 }

@@ -7,14 +7,22 @@ use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
 
-use super::compile::{Template, TemplatePart};
-use super::condition::Context;
+use super::compile::{Condition, Template, TemplatePart};
+use super::condition::{self, Context};
 use crate::model::{NodeId, Tree, Value};
 use crate::source::{FileId, SourceFile};
 
-/// A compiled fix.
+/// A compiled fix: what it does, to the items `when` admits.
 #[derive(Clone, Debug)]
-pub enum Fix {
+pub struct Fix {
+    pub when: Option<Condition>,
+    /// Why an item `when` leaves out is not fixed.
+    pub otherwise: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug)]
+pub enum Action {
     Set(Vec<Field>),
     Replace { regex: FixRegex, with: String },
     ExecForm,
@@ -131,11 +139,16 @@ pub enum Planned {
 
 /// The edits that fix the item of `cx`, read from `files` (the scan's, by `FileId`).
 pub fn plan(fix: &Fix, cx: Context<'_>, files: &[SourceFile]) -> Vec<Planned> {
-    let planned = match fix {
-        Fix::Set(fields) => fields.iter().map(|field| set(field, cx, files)).collect(),
-        Fix::Replace { regex, with } => replace(regex, with, cx, files),
-        Fix::ExecForm => vec![exec_form(cx, files)],
-        Fix::Create { path, text } => vec![create(path, text, cx, files)],
+    if let Some(when) = &fix.when
+        && !condition::eval(when, cx).ok
+    {
+        return vec![Planned::Skip(fix.otherwise.clone())];
+    }
+    let planned = match &fix.action {
+        Action::Set(fields) => fields.iter().map(|field| set(field, cx, files)).collect(),
+        Action::Replace { regex, with } => replace(regex, with, cx, files),
+        Action::ExecForm => vec![exec_form(cx, files)],
+        Action::Create { path, text } => vec![create(path, text, cx, files)],
     };
     // An edit into another file than the item's (a value inherited from a base) is not made.
     let own = cx.doc.file;

@@ -78,23 +78,34 @@ pub struct RuleSpec {
     pub fix: Option<FixSpec>,
 }
 
-/// A fix: exactly one operation, applied to the failing item as byte-range edits of the file
-/// it was read from (comments, key order and formatting stay).
+/// A fix: exactly one of `set`, `replace`, `exec_form`, `create`, applied to the failing item
+/// as byte-range edits of the file it was read from (comments, key order and formatting stay).
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum FixSpec {
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    /// Only items that also meet this condition (read like `check`) are fixed.
+    #[serde(default)]
+    pub when: Option<ConditionSpec>,
+    /// Why an item `when` leaves out is not fixed, as `golive fix` says it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub otherwise: Option<Spanned<String>>,
     /// YAML fields the item must hold: missing keys are inserted (indented as the file is), a
     /// scalar with another value is replaced, and a list gains the listed items it lacks.
-    Set(Vec<FixField>),
+    #[serde(default)]
+    pub set: Option<Vec<FixField>>,
     /// Every match of a regex in the item's source text replaced (`$1` names a group).
-    Replace(FixReplace),
-    /// A shell-form `CMD`/`ENTRYPOINT` rewritten as a JSON array, only when it has no quotes,
-    /// variables, operators or globs, so splitting at spaces is what the shell would do.
-    ExecForm(bool),
-    /// A new file beside the item's file, from a template whose `{path}` placeholders are
-    /// filled from the item (`{path?}`: the line is left out when the path has no value;
-    /// `{dir}`: the folder of the item's file). Not written when the file exists.
-    Create(FixCreate),
+    #[serde(default)]
+    pub replace: Option<FixReplace>,
+    /// `true`: a shell-form `CMD`/`ENTRYPOINT` rewritten as a JSON array, only when it has no
+    /// quotes, variables, operators or globs, so splitting at blanks is what the shell would do.
+    #[serde(default)]
+    pub exec_form: Option<bool>,
+    /// A new file from a template whose `{path}` placeholders are filled from the item
+    /// (`{path?}`: the line is left out when the path has no value; `{dir}`: the folder of the
+    /// item's file). Not written when the file exists.
+    #[serde(default)]
+    pub create: Option<FixCreate>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
