@@ -253,3 +253,32 @@ fn a_crlf_manifest_keeps_its_line_ends() {
         "{fixed:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn nothing_is_written_through_a_symlink_out_of_the_root() {
+    let outside = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A hostile name: the new budget's file would land in `out/`, a link out of the root.
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: out/api\nspec:\n  \
+        replicas: 2\n  selector:\n    matchLabels: {app: api}\n  template:\n    metadata:\n      \
+        labels: {app: api}\n    spec:\n      containers:\n        - name: api\n          \
+        image: acme/api:1.0.0\n";
+    std::fs::write(dir.path().join("deploy.yaml"), manifest).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("out"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let before = files(dir.path());
+    let (_, err, code) = golive(dir.path(), &["fix", ".", "--write"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("a folder on its way is a symlink"), "{err}");
+    assert_eq!(
+        files(outside.path()),
+        BTreeMap::new(),
+        "written outside the root"
+    );
+    assert_eq!(
+        files(dir.path()),
+        before,
+        "a refused write still changed files"
+    );
+}

@@ -780,10 +780,16 @@ fn fix(spec: &FixSpec, p: &mut Problems<'_>) -> Option<Fix> {
         || "its fix does not apply here".to_owned(),
         |o| o.value.trim().to_owned(),
     );
+    let action = actions.pop().flatten()?;
+    let does = spec
+        .does
+        .as_ref()
+        .map_or_else(|| action.describe(), |d| d.value.trim().to_owned());
     Some(Fix {
         when,
         otherwise,
-        action: actions.pop().flatten()?,
+        does,
+        action,
     })
 }
 

@@ -18,6 +18,8 @@ pub struct Fix {
     pub when: Option<Condition>,
     /// Why an item `when` leaves out is not fixed.
     pub otherwise: String,
+    /// What it does, for the rule's docs.
+    pub does: String,
     pub action: Action,
 }
 
@@ -27,6 +29,51 @@ pub enum Action {
     Replace { regex: FixRegex, with: String },
     ExecForm,
     Create { path: Template, text: Template },
+}
+
+impl Action {
+    /// What the operation does, in a few words, when the rule does not say.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Set(fields) => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| {
+                        let value = match &f.value {
+                            FieldValue::Scalar(s) => s.yaml(),
+                            FieldValue::List(items) => {
+                                let items: Vec<String> = items.iter().map(Scalar::yaml).collect();
+                                format!("[{}]", items.join(", "))
+                            }
+                        };
+                        format!("`{}: {value}`", f.keys.join("."))
+                    })
+                    .collect();
+                format!("sets {}", fields.join(", "))
+            }
+            Action::Replace { regex, with } => {
+                format!("replaces `{}` with `{with}`", regex.source)
+            }
+            Action::ExecForm => {
+                "rewrites a shell-form command as a JSON array when it splits safely".to_owned()
+            }
+            Action::Create { path, .. } => {
+                let parts: Vec<String> = path
+                    .parts
+                    .iter()
+                    .map(|part| match part {
+                        TemplatePart::Text(text) => text.clone(),
+                        TemplatePart::Value(p) | TemplatePart::Optional(p) => {
+                            format!("<{}>", p.text)
+                        }
+                        TemplatePart::Dir => "<dir>".to_owned(),
+                        TemplatePart::Object | TemplatePart::File => String::new(),
+                    })
+                    .collect();
+                format!("writes `{}`", parts.concat().trim_start_matches('/'))
+            }
+        }
+    }
 }
 
 /// One field a `set` fix makes the item hold.

@@ -90,6 +90,11 @@ pub struct FixSpec {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub otherwise: Option<Spanned<String>>,
+    /// What the fix does, in a few words for the rule's docs (default: generated from the
+    /// operation).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub does: Option<Spanned<String>>,
     /// YAML fields the item must hold: missing keys are inserted (indented as the file is), a
     /// scalar with another value is replaced, and a list gains the listed items it lacks.
     #[serde(default)]

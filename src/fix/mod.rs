@@ -276,8 +276,16 @@ impl Plan {
     }
 
     /// Writes every change under `root`: an existing file is replaced, unless it became a
-    /// symlink since the scan; a new file is created, never overwritten.
+    /// symlink since the scan; a new file is created, never overwritten. Nothing is written
+    /// through a symlinked folder, which could lead out of the root.
     pub fn write(&self, root: &Path) -> Result<(), String> {
+        // Checked before anything is written, so a refused path leaves every file as it was.
+        if let Some(change) = self.changes.iter().find(|c| through_symlink(root, &c.path)) {
+            return Err(format!(
+                "cannot write {}: a folder on its way is a symlink; nothing was written",
+                clean(&change.path)
+            ));
+        }
         for change in &self.changes {
             let path = root.join(&change.path);
             let shown = clean(&change.path);
@@ -293,6 +301,17 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+fn through_symlink(root: &Path, relative: &str) -> bool {
+    let mut at = root.to_path_buf();
+    let folders = relative.split('/').collect::<Vec<_>>();
+    folders[..folders.len().saturating_sub(1)]
+        .iter()
+        .any(|folder| {
+            at.push(folder);
+            std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+        })
 }
 
 fn create(path: &Path, text: &str) -> std::io::Result<()> {
