@@ -186,3 +186,43 @@ fn a_previous_report_that_cannot_be_read_is_a_usage_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_fleet_table_and_the_markdown_report_show_the_change() {
+    let dir = previous(&["before", "better"]);
+    let file = dir.path().join("previous.json");
+    let file = file.to_string_lossy();
+    let (out, _, _) = golive(
+        Path::new(FIXTURES),
+        &["check", "before", "better", "worse", "--compare", &file],
+    );
+    let table = &out[out.rfind("\nservice ").unwrap_or_else(|| panic!("{out}"))..];
+    insta::assert_snapshot!(table, @"
+    service                                  score  change  grade  gate    top finding
+    before                                    52.6    +0.0  F      passed  k8s-privileged-container
+    better                                    57.7    +0.0  F      passed  readme-present
+    worse                                     50.0     new  F      failed  k8s-privileged-container
+    3 services, 1 failed the gate
+    ");
+    let previous = previous(&["before"]);
+    let file = previous.path().join("previous.json");
+    let (out, _, _) = golive(
+        Path::new(FIXTURES),
+        &[
+            "check",
+            "worse",
+            "--compare",
+            &file.to_string_lossy(),
+            "--format",
+            "markdown",
+        ],
+    );
+    let out = out.replace(&*file.to_string_lossy(), "previous.json");
+    let since = out
+        .lines()
+        .filter(|l| l.starts_with("### Since") || l.starts_with("- new"));
+    insta::assert_snapshot!(since.collect::<Vec<_>>().join("\n"), @"
+    ### Since previous.json: score 52.6 → 50.0 (-2.6), 1 new, 0 fixed
+    - new: **medium** `docker-no-curl-pipe-shell` Dockerfile runs a script downloaded at build time (`curl … | sh`) without verifying it — [worse/Dockerfile:5](worse/Dockerfile#L5)
+    ");
+}

@@ -280,10 +280,14 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         .max()
         .unwrap_or(0)
         .clamp(40, 100);
+    // `--compare`: the change since the previous report, `new` for a service it lacks.
+    let compared = reports.iter().any(|r| r.comparison.is_some());
     let _ = writeln!(
         out,
-        "\n{:<width$} {:>5}  grade  gate    top finding",
-        "service", "score"
+        "\n{:<width$} {:>5}{}  grade  gate    top finding",
+        "service",
+        "score",
+        if compared { "  change" } else { "" }
     );
     for (report, name) in reports.iter().zip(&names) {
         let top = top_finding(report).map_or("-", |f| f.rule.as_str());
@@ -292,9 +296,15 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         } else {
             "failed"
         };
+        let change = match report.comparison.as_ref().map(|c| c.score_delta) {
+            Some(Some(delta)) => format!("  {delta:>+6.1}"),
+            Some(None) => format!("  {:>6}", "new"),
+            None if compared => format!("  {:>6}", "-"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{name:<width$} {:>5.1}  {:<5}  {}  {top}",
+            "{name:<width$} {:>5.1}{change}  {:<5}  {}  {top}",
             report.score,
             report.grade,
             paint.verdict(report.gate.passed, &format!("{gate:<6}"))
