@@ -282,3 +282,51 @@ fn nothing_is_written_through_a_symlink_out_of_the_root() {
         "a refused write still changed files"
     );
 }
+
+/// A user rule, as `--rules` reads it: every Deployment sets `revisionHistoryLimit`.
+const USER_RULE: &str = r#"id: k8s-revision-history-limit
+title: Deployments keep a bounded revision history
+category: availability
+severity: low
+target: kubernetes
+select: {equals: {path: kind, value: Deployment}}
+check: {exists: spec.revisionHistoryLimit}
+message: "{object} keeps every old ReplicaSet"
+summary: s
+rationale: r
+remediation: r
+examples: {fail: f, pass: p}
+"#;
+
+#[test]
+fn a_user_rule_brings_its_own_fix_and_a_fix_that_would_not_parse_is_not_offered() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  \
+        replicas: 1\n  template:\n    spec:\n      containers: []\n";
+    std::fs::write(dir.path().join("deploy.yaml"), manifest).unwrap_or_else(|e| panic!("{e}"));
+    let rules = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rule = rules.path().join("k8s-revision-history-limit.yaml");
+    let rule = rule.to_string_lossy();
+    let fixed =
+        format!("{USER_RULE}fix:\n  set:\n    - {{path: spec.revisionHistoryLimit, value: 5}}\n");
+    std::fs::write(&*rule, fixed).unwrap_or_else(|e| panic!("{e}"));
+    let (diff, notes, _) = golive(dir.path(), &["fix", ".", "--rules", &rule]);
+    // After the mapping's last line, at its keys' indentation.
+    assert!(
+        diff.ends_with("\n       containers: []\n+  revisionHistoryLimit: 5\n"),
+        "{diff}{notes}"
+    );
+
+    let broken = format!(
+        "{USER_RULE}fix:\n  create: {{path: \"{{metadata.name}}.yaml\", text: \"a: [\"}}\n"
+    );
+    std::fs::write(&*rule, broken).unwrap_or_else(|e| panic!("{e}"));
+    let (diff, notes, _) = golive(dir.path(), &["fix", ".", "--rules", &rule]);
+    assert!(!diff.contains("api.yaml"), "{diff}");
+    assert!(
+        notes.contains(
+            "not fixed: k8s-revision-history-limit api.yaml: the new file would not parse"
+        ),
+        "{notes}"
+    );
+}

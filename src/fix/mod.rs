@@ -52,7 +52,8 @@ pub struct Skipped {
 /// What a scan knows that fixing needs.
 pub struct Scan<'a> {
     pub files: &'a [SourceFile],
-    /// Each file's artifact kind (`kubernetes`, `helm-template`, …), by `FileId`.
+    /// Each file's artifact kind (`kubernetes`, `helm-template`, …), by `FileId`: a report's
+    /// artifacts are listed in the order of the scan's files.
     pub kinds: &'a [&'a str],
     pub documents: &'a [Document],
     pub repo: &'a Document,
@@ -163,6 +164,16 @@ pub fn plan(scan: &Scan<'_>, findings: &[Finding]) -> Plan {
         }
     }
     for (path, (text, rule)) in created {
+        if let Some(error) = parse_error(None, &path, &text) {
+            let reason = format!("the new file would not parse ({error})");
+            plan.skipped.push(Skipped {
+                path: Some(path),
+                line: None,
+                rule,
+                reason,
+            });
+            continue;
+        }
         plan.changes.push(Change {
             path,
             before: None,
