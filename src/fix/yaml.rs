@@ -77,17 +77,22 @@ pub fn insertion(text: &str, map: usize, fields: &Fields) -> Option<(usize, Stri
     let newline = line_end(text);
     let mut end = text[map..].find('\n').map_or(text.len(), |i| map + i + 1);
     let mut at = end;
+    // Inside a block scalar (`key: |`) every more-indented line is text, even one with a `#`.
+    let mut scalar_above = opens_block_scalar(&text[line_start(text, map)..end]).then_some(indent);
     while at < text.len() {
         let next = text[at..].find('\n').map_or(text.len(), |i| at + i + 1);
         let line = text[at..next].trim_end_matches(['\n', '\r']);
         let content = line.trim_start_matches(' ');
         let depth = line.len() - content.len();
-        let marker = depth == 0 && (content.starts_with("---") || content.starts_with("..."));
-        if !(content.is_empty() || content.starts_with('#')) {
+        if scalar_above.is_some_and(|above| depth > above) && !content.is_empty() {
+            end = next;
+        } else if !(content.is_empty() || content.starts_with('#')) {
+            let marker = depth == 0 && (content.starts_with("---") || content.starts_with("..."));
             if depth < indent || marker {
                 break;
             }
             end = next;
+            scalar_above = opens_block_scalar(content).then_some(depth);
         }
         at = next;
     }
@@ -97,6 +102,25 @@ pub fn insertion(text: &str, map: usize, fields: &Fields) -> Option<(usize, Stri
     }
     fields.render(indent, indent_step(text), newline, &mut lines);
     Some((end, lines))
+}
+
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Whether a line ends in a block scalar indicator (`key: |`, `- >-`, `key: |2 # note`).
+fn opens_block_scalar(line: &str) -> bool {
+    let line = line.trim_end();
+    let code = match line.find(" #") {
+        Some(at) => &line[..at],
+        None => line,
+    };
+    let last = code.trim_end().rsplit([' ', '\t']).next().unwrap_or("");
+    let indicator = last.strip_prefix(['|', '>']).is_some_and(|rest| {
+        rest.chars()
+            .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
+    });
+    indicator && (code.trim_end().len() > last.len() || code.trim_start() == last)
 }
 
 /// How many spaces the file indents a nested mapping by (the first `key:` followed by a more
@@ -159,6 +183,16 @@ mod tests {
             insertion(text, 0, &one),
             Some((text.len(), "\r\nc: 3\r\n".to_owned()))
         );
+    }
+
+    #[test]
+    fn a_block_scalar_is_not_cut_even_where_its_text_looks_like_a_comment() {
+        let text = "- name: a\n  args: |\n    run\n    # not a comment\n- name: b\n";
+        let one = fields(&[("c", FieldValue::Scalar(Scalar::Int(3)))]);
+        let end = text.find("- name: b").unwrap_or_default();
+        assert_eq!(insertion(text, 2, &one), Some((end, "  c: 3\n".to_owned())));
+        assert!(opens_block_scalar("key: |-  # note"));
+        assert!(!opens_block_scalar("key: a|b"));
     }
 
     #[test]
