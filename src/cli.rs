@@ -155,7 +155,7 @@ impl CheckArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct FixArgs {
-    /// Repository to fix (default: the current directory).
+    /// Repository to fix.
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
     /// Apply the fixes instead of printing them.

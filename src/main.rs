@@ -234,7 +234,7 @@ fn fix(args: &FixArgs) -> miette::Result<()> {
     let (_, plan) = golive::pipeline::fix(root, &target, &settings);
     for skipped in &plan.skipped {
         let at = match (&skipped.path, skipped.line) {
-            (Some(path), Some(line)) => format!("{path}:{line}"),
+            (Some(path), Some((line, column))) => format!("{path}:{line}:{column}"),
             (Some(path), None) => path.clone(),
             (None, _) => "(repository)".to_owned(),
         };

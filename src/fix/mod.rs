@@ -44,7 +44,8 @@ pub struct Change {
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {
     pub path: Option<String>,
-    pub line: Option<usize>,
+    /// Line and column of the finding, 1-based.
+    pub line: Option<(usize, usize)>,
     pub rule: String,
     pub reason: String,
 }
@@ -205,7 +206,10 @@ fn skipped(scan: &Scan<'_>, finding: &Finding, reason: String) -> Skipped {
         .and_then(|l| Some((scan.files.get(l.file as usize)?, l)));
     Skipped {
         path: file.map(|(f, _)| f.path.clone()),
-        line: file.map(|(f, l)| f.position(l.span.start as usize).line),
+        line: file.map(|(f, l)| {
+            let position = f.position(l.span.start as usize);
+            (position.line, position.column)
+        }),
         rule: finding.rule.clone(),
         reason,
     }
