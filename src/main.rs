@@ -23,8 +23,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, Cli, ColorChoice, Command, FixArgs, Format, FormatSpec, InitArgs, MergeArgs,
-    RulesArgs,
+    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, FixArgs, Format,
+    FormatSpec, InitArgs, MergeArgs, RepoArgs, RulesArgs,
 };
 use golive::compare::Previous;
 use golive::report::{self, Report};
@@ -43,6 +43,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Checklist(args) => checklist(&args),
         Command::Fix(args) => fix(&args).map(|()| true),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
@@ -219,18 +220,39 @@ fn delayed_spinner() -> ProgressBar {
     spinner
 }
 
+/// The settings and report target of a command that reads one repository (`checklist`,
+/// `fix`), as `check` would.
+fn repo_settings(repo: &RepoArgs, command: &str) -> miette::Result<(Settings, String)> {
+    if !repo.path.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a folder: `golive {command}` reads one repository",
+            repo.path.display()
+        ));
+    }
+    let settings = settings::resolve(&repo.flags(), &repo.path, today())?;
+    Ok((settings, repo.path.display().to_string()))
+}
+
+/// `golive checklist`: one repository's rules as a launch-review document; exit 1 when its gate
+/// fails, as `check` would.
+fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
+    let (settings, target) = repo_settings(&args.repo, "checklist")?;
+    let report = golive::check(Input::Dir(&args.repo.path), &target, &settings);
+    let checklist = report::checklist::Checklist::of(&report);
+    let text = match args.format {
+        ChecklistFormat::Human => report::checklist::human(&checklist),
+        ChecklistFormat::Markdown => report::checklist::markdown(&checklist),
+        ChecklistFormat::Json => report::checklist::json(&checklist),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(report.gate.passed)
+}
+
 /// `golive fix`: the diff on stdout (nothing when there is nothing to fix), what was done or
 /// left undone on stderr.
 fn fix(args: &FixArgs) -> miette::Result<()> {
-    let root = &args.path;
-    if !root.is_dir() {
-        return Err(miette::miette!(
-            "{} is not a directory: `golive fix` edits a repository's files",
-            root.display()
-        ));
-    }
-    let settings = settings::resolve(&args.flags(), root, today())?;
-    let target = root.display().to_string();
+    let (settings, target) = repo_settings(&args.repo, "fix")?;
+    let root = &args.repo.path;
     let (_, plan) = golive::pipeline::fix(root, &target, &settings);
     for skipped in &plan.skipped {
         let at = match (&skipped.path, skipped.line) {
@@ -356,6 +378,7 @@ fn write_outputs(
             Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
             Format::Gitlab => report::gitlab::render(reports),
             Format::Checkstyle => report::checkstyle::render(reports),
+            Format::Html => report::html::render(reports, fleet),
         };
         match &spec.path {
             None => {

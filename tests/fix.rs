@@ -221,7 +221,7 @@ fn rendered_sources_are_never_edited_and_say_why() {
 fn a_path_that_is_not_a_directory_is_a_usage_error() {
     let (_, err, code) = golive(Path::new(ROOT), &["fix", "Cargo.toml"]);
     assert_eq!(code, 2);
-    assert!(err.contains("is not a directory"), "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
 }
 
 #[test]

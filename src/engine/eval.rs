@@ -55,6 +55,8 @@ pub enum Status {
     Failed,
     NotApplicable,
     Suppressed,
+    /// Met by a current `[[attest]]` sign-off of golive.toml (see `attest`).
+    Attested,
     Disabled,
 }
 
