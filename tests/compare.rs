@@ -2,28 +2,14 @@
 //! (`fixtures/compare/`), a fleet compared service by service, and previous reports that cannot
 //! be compared with.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::golive;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/compare");
-
-/// Runs golive in `dir`; returns stdout, stderr and the exit code.
-fn golive(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = Command::cargo_bin("golive")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.code().unwrap_or(-1),
-    )
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -196,7 +182,7 @@ fn the_fleet_table_and_the_markdown_report_show_the_change() {
         Path::new(FIXTURES),
         &["check", "before", "better", "worse", "--compare", &file],
     );
-    let table = &out[out.rfind("\nservice ").unwrap_or_else(|| panic!("{out}"))..];
+    let table = out[out.rfind("\nservice ").unwrap_or_else(|| panic!("{out}"))..].trim_start();
     insta::assert_snapshot!(table, @"
     service                                  score  change  grade  gate    top finding
     before                                    52.6    +0.0  F      passed  k8s-privileged-container

@@ -3,27 +3,15 @@
 //! a file that still parses, and a second run has nothing to change. Rendered sources (a Helm
 //! chart, Kustomize overlays) are never edited.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
+use support::golive;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Runs golive in `dir`; returns stdout, stderr and the exit code.
-fn golive(dir: &Path, args: &[&str]) -> (String, String, i32) {
-    let output = Command::cargo_bin("golive")
-        .unwrap_or_else(|e| panic!("{e}"))
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let code = output.status.code().unwrap_or(-1);
-    (text(&output.stdout), text(&output.stderr), code)
-}
 
 /// Every file under `dir`, by `/`-separated relative path.
 fn files(dir: &Path) -> BTreeMap<String, String> {
