@@ -212,3 +212,44 @@ fn the_fleet_table_and_the_markdown_report_show_the_change() {
     - new: **medium** `docker-no-curl-pipe-shell` Dockerfile runs a script downloaded at build time (`curl … | sh`) without verifying it — [worse/Dockerfile:5](worse/Dockerfile#L5)
     ");
 }
+
+#[test]
+fn a_compared_report_can_be_compared_with_in_turn() {
+    let dir = previous(&["before"]);
+    let first = dir.path().join("previous.json");
+    let second = dir.path().join("second.json");
+    let format = format!("json={}", second.display());
+    let (_, err, code) = golive(
+        Path::new(FIXTURES),
+        &[
+            "check",
+            "worse",
+            "--compare",
+            &first.to_string_lossy(),
+            "--format",
+            &format,
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let (out, err, code) = golive(
+        Path::new(FIXTURES),
+        &[
+            "check",
+            "worse",
+            "--compare",
+            &second.to_string_lossy(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        code, 0,
+        "the same scan again: nothing new, no drop: {out}{err}"
+    );
+    let comparison = &json(&out)["comparison"];
+    assert_eq!(comparison["score_delta"], Value::from(0.0));
+    assert_eq!(
+        rules(&comparison["new"]).len() + rules(&comparison["fixed"]).len(),
+        0
+    );
+}
