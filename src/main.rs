@@ -267,11 +267,11 @@ fn fix(args: &FixArgs) -> miette::Result<()> {
             skipped.reason
         );
     }
-    let fixes: usize = plan.changes.iter().map(|c| c.rules.len()).sum();
+    let fixed: usize = plan.changes.iter().map(|c| c.findings).sum();
     let files = plan.changes.len();
     let summary = format!(
-        "{fixes} fix{} in {files} file{}",
-        if fixes == 1 { "" } else { "es" },
+        "fixes for {fixed} finding{} in {files} file{}",
+        if fixed == 1 { "" } else { "s" },
         if files == 1 { "" } else { "s" }
     );
     if args.write {

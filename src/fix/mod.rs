@@ -39,6 +39,8 @@ pub struct Change {
     pub after: String,
     /// The rules whose findings this change fixes, sorted.
     pub rules: Vec<String>,
+    /// How many findings it fixes.
+    pub findings: usize,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,36 +65,100 @@ pub struct Scan<'a> {
     pub exists: &'a dyn Fn(&str) -> bool,
 }
 
-/// Edits of one existing file, with the rule each comes from.
+/// What the fixes of a scan's findings ask for, before files are edited. Every edit names the
+/// findings (by index) it fixes.
+#[derive(Default)]
+struct Wanted {
+    files: BTreeMap<FileId, FileEdits>,
+    created: BTreeMap<String, (String, usize)>,
+}
+
 #[derive(Default)]
 struct FileEdits {
-    /// Start, end, new text, the rules asking for it.
-    edits: Vec<(usize, usize, String, Vec<String>)>,
-    inserts: BTreeMap<usize, (yaml::Fields, Vec<String>)>,
+    /// Start, end, new text, the findings asking for it.
+    edits: Vec<(usize, usize, String, Vec<usize>)>,
+    inserts: BTreeMap<usize, (yaml::Fields, Vec<usize>)>,
 }
 
 pub fn plan(scan: &Scan<'_>, findings: &[Finding]) -> Plan {
-    let by_id: BTreeMap<&str, &Rule> = scan.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut plan = Plan::default();
-    let mut edits: BTreeMap<FileId, FileEdits> = BTreeMap::new();
-    let mut created: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for finding in findings {
-        let Some(fix) = by_id
-            .get(finding.rule.as_str())
-            .and_then(|r| r.fix.as_ref())
-        else {
+    let wanted = wanted(scan, findings, &mut plan.skipped);
+    let fixed = |path: String, before, after, asked: Vec<usize>| {
+        let mut rules: Vec<String> = asked.iter().map(|&i| findings[i].rule.clone()).collect();
+        rules.sort();
+        rules.dedup();
+        Change {
+            path,
+            before,
+            after,
+            rules,
+            findings: asked.len(),
+        }
+    };
+    for (file, file_edits) in wanted.files {
+        let Some(source) = scan.files.get(file as usize) else {
             continue;
         };
-        let skip = |reason: String| skipped(scan, finding, reason);
-        let Some(doc) = scan
+        let (after, asked) = apply(source, file_edits);
+        if after == *source.text {
+            continue;
+        }
+        let kind = scan
+            .documents
+            .iter()
+            .find(|d| d.file == file)
+            .map(|d| d.kind);
+        match parse_error(kind, &source.path, &after) {
+            Some(error) => plan.skipped.extend(asked.iter().map(|&i| {
+                let reason = format!("the fixed file would not parse ({error})");
+                skipped(scan, &findings[i], reason)
+            })),
+            None => plan.changes.push(fixed(
+                source.path.clone(),
+                Some(source.text.clone()),
+                after,
+                asked,
+            )),
+        }
+    }
+    for (path, (text, asked)) in wanted.created {
+        match parse_error(None, &path, &text) {
+            Some(error) => {
+                let reason = format!("the new file would not parse ({error})");
+                plan.skipped.push(Skipped {
+                    path: Some(path),
+                    line: None,
+                    rule: findings[asked].rule.clone(),
+                    reason,
+                });
+            }
+            None => plan.changes.push(fixed(path, None, text, vec![asked])),
+        }
+    }
+    plan.changes.sort_by(|a, b| a.path.cmp(&b.path));
+    plan.skipped.sort();
+    plan.skipped.dedup();
+    plan
+}
+
+/// The edits the fixes of `findings` ask for; what cannot be fixed goes to `skipped`.
+fn wanted(scan: &Scan<'_>, findings: &[Finding], skipped_out: &mut Vec<Skipped>) -> Wanted {
+    let by_id: BTreeMap<&str, &Rule> = scan.rules.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut wanted = Wanted::default();
+    for (index, finding) in findings.iter().enumerate() {
+        let fix = by_id
+            .get(finding.rule.as_str())
+            .and_then(|r| r.fix.as_ref());
+        let doc = scan
             .documents
             .get(finding.unit)
-            .filter(|_| finding.unit != REPO_UNIT)
-        else {
+            .filter(|_| finding.unit != REPO_UNIT);
+        let (Some(fix), Some(doc)) = (fix, doc) else {
             continue;
         };
+        let mut skip = |reason: String| skipped_out.push(skipped(scan, finding, reason));
         if let Some(why) = not_editable(scan.kinds.get(doc.file as usize).copied()) {
-            plan.skipped.push(skip(why.to_owned()));
+            skip(why.to_owned());
             continue;
         }
         let cx = Context {
@@ -100,7 +166,6 @@ pub fn plan(scan: &Scan<'_>, findings: &[Finding]) -> Plan {
             item: finding.item,
             repo: scan.repo,
         };
-        let rule = finding.rule.clone();
         for planned in fix::plan(fix, cx, scan.files) {
             match planned {
                 Planned::Edit {
@@ -109,8 +174,8 @@ pub fn plan(scan: &Scan<'_>, findings: &[Finding]) -> Plan {
                     end,
                     text,
                 } => {
-                    let file = edits.entry(file).or_default();
-                    file.edits.push((start, end, text, vec![rule.clone()]));
+                    let file = wanted.files.entry(file).or_default();
+                    file.edits.push((start, end, text, vec![index]));
                 }
                 Planned::Insert {
                     file,
@@ -118,74 +183,23 @@ pub fn plan(scan: &Scan<'_>, findings: &[Finding]) -> Plan {
                     keys,
                     value,
                 } => {
-                    let file = edits.entry(file).or_default();
-                    let (fields, rules) = file.inserts.entry(map).or_default();
+                    let file = wanted.files.entry(file).or_default();
+                    let (fields, asked) = file.inserts.entry(map).or_default();
                     fields.add(&keys, &value);
-                    rules.push(rule.clone());
+                    asked.push(index);
                 }
                 Planned::Create { path, text } => {
-                    if (scan.exists)(&path) || created.contains_key(&path) {
-                        plan.skipped.push(skip(format!("`{path}` exists already")));
+                    if (scan.exists)(&path) || wanted.created.contains_key(&path) {
+                        skip(format!("`{path}` exists already"));
                     } else {
-                        created.insert(path, (text, rule.clone()));
+                        wanted.created.insert(path, (text, index));
                     }
                 }
-                Planned::Skip(reason) => plan.skipped.push(skip(reason)),
+                Planned::Skip(reason) => skip(reason),
             }
         }
     }
-    for (file, file_edits) in edits {
-        let Some(source) = scan.files.get(file as usize) else {
-            continue;
-        };
-        let kind = scan
-            .documents
-            .iter()
-            .find(|d| d.file == file)
-            .map(|d| d.kind);
-        match apply(source, file_edits) {
-            (after, rules) if after != *source.text => {
-                if let Some(error) = parse_error(kind, &source.path, &after) {
-                    plan.skipped.extend(rules.into_iter().map(|rule| Skipped {
-                        path: Some(source.path.clone()),
-                        line: None,
-                        rule,
-                        reason: format!("the fixed file would not parse ({error})"),
-                    }));
-                    continue;
-                }
-                plan.changes.push(Change {
-                    path: source.path.clone(),
-                    before: Some(source.text.clone()),
-                    after,
-                    rules,
-                });
-            }
-            _ => {}
-        }
-    }
-    for (path, (text, rule)) in created {
-        if let Some(error) = parse_error(None, &path, &text) {
-            let reason = format!("the new file would not parse ({error})");
-            plan.skipped.push(Skipped {
-                path: Some(path),
-                line: None,
-                rule,
-                reason,
-            });
-            continue;
-        }
-        plan.changes.push(Change {
-            path,
-            before: None,
-            after: text,
-            rules: vec![rule],
-        });
-    }
-    plan.changes.sort_by(|a, b| a.path.cmp(&b.path));
-    plan.skipped.sort();
-    plan.skipped.dedup();
-    plan
+    wanted
 }
 
 /// Why a file's objects are not edited in place, by its artifact kind.
@@ -215,10 +229,10 @@ fn skipped(scan: &Scan<'_>, finding: &Finding, reason: String) -> Skipped {
     }
 }
 
-/// The file's new text and the rules of the edits made. Edits are made back to front; one
+/// The file's new text and the findings its edits fix. Edits are made back to front; one
 /// that overlaps an edit already taken is left out (the next run offers it again). Insertions
 /// at one offset keep their sorted order, which puts a deeper-indented block first.
-fn apply(source: &SourceFile, file: FileEdits) -> (String, Vec<String>) {
+fn apply(source: &SourceFile, file: FileEdits) -> (String, Vec<usize>) {
     let text = &*source.text;
     let mut edits = file.edits;
     for (map, (fields, rules)) in &file.inserts {
@@ -227,7 +241,7 @@ fn apply(source: &SourceFile, file: FileEdits) -> (String, Vec<String>) {
         }
     }
     edits.sort();
-    let mut merged: Vec<(usize, usize, String, Vec<String>)> = Vec::new();
+    let mut merged: Vec<(usize, usize, String, Vec<usize>)> = Vec::new();
     for edit in edits {
         match merged.last_mut() {
             Some(last) if (last.0, last.1, &last.2) == (edit.0, edit.1, &edit.2) => {
@@ -237,7 +251,7 @@ fn apply(source: &SourceFile, file: FileEdits) -> (String, Vec<String>) {
         }
     }
     let mut out = text.to_owned();
-    let mut rules = Vec::new();
+    let mut fixed = Vec::new();
     let mut limit = text.len();
     for (start, end, replacement, asked) in merged.into_iter().rev() {
         let fits = start <= end && end <= limit;
@@ -246,11 +260,11 @@ fn apply(source: &SourceFile, file: FileEdits) -> (String, Vec<String>) {
         }
         out.replace_range(start..end, &replacement);
         limit = start;
-        rules.extend(asked);
+        fixed.extend(asked);
     }
-    rules.sort();
-    rules.dedup();
-    (out, rules)
+    fixed.sort_unstable();
+    fixed.dedup();
+    (out, fixed)
 }
 
 /// The first parse error of a fixed text, if it has one.
