@@ -3,7 +3,7 @@
 use crate::model::DocKind;
 
 /// Folders whose files are never evidence about the service: dependencies, build output, VCS.
-pub const SKIPPED_DIRS: [&str; 13] = [
+pub const SKIPPED_DIRS: [&str; 14] = [
     ".git",
     "node_modules",
     "vendor",
@@ -17,6 +17,8 @@ pub const SKIPPED_DIRS: [&str; 13] = [
     "venv",
     ".terraform",
     ".idea",
+    // Yarn's own release and cache, checked in by Yarn Berry projects.
+    ".yarn",
 ];
 
 /// JSON files that are never manifests or dashboards; parsing them would only cost time.

@@ -251,7 +251,7 @@ fn assemble(
         files: &files,
         artifacts,
         errors,
-        copies: scope::copy_keys(&documents, &paths),
+        copies: scope::copy_keys(&documents, &paths, &settings.release.name),
     };
     let report = report::build::build(scanned, evaluation);
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
