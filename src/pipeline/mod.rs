@@ -17,6 +17,7 @@ use crate::engine::Rule;
 use crate::engine::eval::{self, Scan};
 use crate::engine::prematch::TextPatterns;
 use crate::engine::suppress;
+use crate::fix;
 use crate::link;
 use crate::model::{self, DocKind};
 use crate::parse;
@@ -35,6 +36,22 @@ pub enum Input<'a> {
 
 /// Scores one repository.
 pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
+    scan(input, target, settings, None).0
+}
+
+/// `golive fix`: scores the repository at `root` and plans the fixes of its findings.
+pub fn fix(root: &Path, target: &str, settings: &Settings) -> (Report, fix::Plan) {
+    let (report, plan) = scan(Input::Dir(root), target, settings, Some(root));
+    (report, plan.unwrap_or_default())
+}
+
+/// A scan; with `fix_root`, also the fixes of its findings, for files under that root.
+fn scan(
+    input: Input<'_>,
+    target: &str,
+    settings: &Settings,
+    fix_root: Option<&Path>,
+) -> (Report, Option<fix::Plan>) {
     // A fleet scans thousands of services with one rule set: copy it only to leave rules out.
     let active: Cow<'_, [engine::Rule]> = if settings.disabled.is_empty() {
         Cow::Borrowed(&settings.rules)
@@ -76,7 +93,7 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
     };
     render::render(&mut reads, (!settings.helm).then_some(&settings.release));
     scope::apply(&mut reads);
-    assemble(reads, &other_files, target, settings, active)
+    assemble(reads, &other_files, target, settings, active, fix_root)
 }
 
 /// Documents of files a kustomization uses as patches become plain YAML: partial objects are
@@ -171,7 +188,8 @@ fn assemble(
     target: &str,
     settings: &Settings,
     active: Cow<'_, [Rule]>,
-) -> Report {
+    fix_root: Option<&Path>,
+) -> (Report, Option<fix::Plan>) {
     let Collected {
         mut files,
         mut documents,
@@ -210,6 +228,19 @@ fn assemble(
     if let Some(baseline) = &settings.baseline {
         accept::apply_baseline(&mut evaluation, &active, &files, baseline);
     }
+    let plan = fix_root.map(|root| {
+        let kinds: Vec<&str> = artifacts.iter().map(|a| a.kind).collect();
+        let exists = |path: &str| root.join(path).symlink_metadata().is_ok();
+        let scan = fix::Scan {
+            files: &files,
+            kinds: &kinds,
+            documents: &documents,
+            repo: &repo,
+            rules: &active,
+            exists: &exists,
+        };
+        fix::plan(&scan, &evaluation.findings)
+    });
     let scanned = report::build::Scanned {
         target,
         rules: &active,
@@ -231,7 +262,7 @@ fn assemble(
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
     // the report is written (a CLI run may exit before it finishes, which costs nothing).
     rayon::spawn(move || drop((documents, repo, files, index)));
-    report
+    (report, plan)
 }
 
 /// Reads back the texts of dropped files a finding points into, for its position and snippet.
