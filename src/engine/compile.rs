@@ -701,14 +701,20 @@ fn limit(bound: &Bound, p: &mut Problems<'_>) -> Option<Limit> {
         "up" => Some(Rounding::Up),
         "down" => Some(Rounding::Down),
         other => {
-            p.at(r, format!("unknown percent rounding `{other}`; `up` or `down`"));
+            p.at(
+                r,
+                format!("unknown percent rounding `{other}`; `up` or `down`"),
+            );
             None
         }
     });
     match (&bound.value, &bound.value_at) {
         (Some(value), None) => {
             if let Some(r) = &bound.percent {
-                p.at(r, "`percent` needs `value_at`: a percentage is a share of a count");
+                p.at(
+                    r,
+                    "`percent` needs `value_at`: a percentage is a share of a count",
+                );
             }
             let fixed = value.as_f64().map(Limit::Fixed);
             if fixed.is_none() {

@@ -291,20 +291,32 @@ mod tests {
             holds(check, "min: 2\ntargets: [{replicas: 5}, {replicas: 2}]\n"),
             "any number at value_at"
         );
-        assert!(!holds(check, "min: 2\ntargets: []\n"), "nothing to compare with");
+        assert!(
+            !holds(check, "min: 2\ntargets: []\n"),
+            "nothing to compare with"
+        );
     }
 
     #[test]
     fn a_percentage_is_a_share_of_the_compared_count() {
         let up = "at_least: {path: min, value_at: replicas, percent: up}";
-        assert!(holds(up, "min: 50%\nreplicas: 1\n"), "50 % of 1 rounds up to 1");
+        assert!(
+            holds(up, "min: 50%\nreplicas: 1\n"),
+            "50 % of 1 rounds up to 1"
+        );
         assert!(!holds(up, "min: 50%\nreplicas: 3\n"), "50 % of 3 is 2");
         assert!(holds(up, "min: '100%'\nreplicas: 7\n"));
         let down = "at_least: {path: min, value_at: replicas, percent: down}";
-        assert!(!holds(down, "min: 99%\nreplicas: 1\n"), "99 % of 1 rounds down to 0");
+        assert!(
+            !holds(down, "min: 99%\nreplicas: 1\n"),
+            "99 % of 1 rounds down to 0"
+        );
         assert!(holds(up, "min: 99%\nreplicas: 1\n"));
         let plain = "at_least: {path: min, value_at: replicas}";
-        assert!(!holds(plain, "min: 100%\nreplicas: 1\n"), "without percent, not a number");
+        assert!(
+            !holds(plain, "min: 100%\nreplicas: 1\n"),
+            "without percent, not a number"
+        );
     }
 
     #[test]

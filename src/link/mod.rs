@@ -6,22 +6,26 @@
 //! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
 //!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
 //!   the Dockerfile's `path`;
-//! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
 //! - a compose service gains `facts.deployed_by` (the Kubernetes workloads running its image)
 //!   and `facts.dockerfile`; a Dockerfile a service builds with a healthcheck gains
 //!   `linked.compose_healthcheck`;
 //! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
-//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file, and its
+//!   `facts.unseen_sources[*]` say where objects the scan cannot see may come from;
+//! - a Service, PDB, NetworkPolicy or PodMonitor gains `linked.workloads[*]` and an HPA
+//!   `linked.target` (see `selected`).
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `compose` (compose
+//! covers a workload), `selected` (what a selecting object picks), `images` (image ↔ Dockerfile), `compose` (compose
 //! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
 
 mod compose;
 mod images;
 mod objects;
 mod repo;
+mod selected;
+mod unseen;
 mod workloads;
 
 use crate::model::{DocKind, Document, NodeId, Tree};
@@ -32,7 +36,9 @@ use compose::link_compose;
 use images::{link_dockerfiles, match_images};
 use objects::Objects;
 use repo::{add_duplicate_keys, repo_document};
-use workloads::{link_services, link_workloads};
+use selected::link_selecting;
+use unseen::add_unseen_sources;
+use workloads::link_workloads;
 
 /// The file id of the repo document: it has no file.
 pub const REPO_FILE: FileId = FileId::MAX;
@@ -48,6 +54,20 @@ struct Workload {
     ports: Vec<i64>,
     port_names: Vec<String>,
     images: Vec<String>,
+    /// `spec.replicas` with its location.
+    replicas: Option<(i64, Option<Loc>)>,
+}
+
+impl Workload {
+    /// The fewest pods it runs: its HPA's `minReplicas` (located in the HPA's file, so a finding
+    /// points there), else `spec.replicas`, else Kubernetes' default of 1.
+    fn min_replicas(&self, objects: &Objects) -> (i64, Option<Loc>) {
+        objects
+            .scaling(&self.namespace, &self.kind, &self.name)
+            .and_then(|h| h.min_replicas)
+            .or(self.replicas)
+            .unwrap_or((1, None))
+    }
 }
 
 /// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
@@ -72,17 +92,21 @@ pub fn link(
         || {
             rayon::join(
                 || Objects::index(documents),
-                || collect_workloads(documents),
+                || collect_workloads(documents, DocKind::Kubernetes),
             )
         },
         || repo_document(documents, files, other_files),
     );
     let builds = match_images(documents, &workloads, files);
     link_workloads(documents, &objects, &workloads, &builds, files);
-    link_services(documents, &objects, &workloads);
+    // Objects the scope step left out (load generators, periphery folders) are still defined:
+    // a Service fronting one is not dangling.
+    let left_out = collect_workloads(documents, DocKind::Yaml);
+    link_selecting(documents, &objects, &workloads, &left_out);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
     add_duplicate_keys(&mut repo, files, duplicate_keys);
+    add_unseen_sources(&mut repo, documents, files, other_files);
     repo
 }
 
@@ -96,10 +120,11 @@ fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
     .unwrap_or_default()
 }
 
-fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
+/// The documents of `kind` that run pods.
+fn collect_workloads(documents: &[Document], kind: DocKind) -> Vec<Workload> {
     let mut out = Vec::new();
     for (i, doc) in documents.iter().enumerate() {
-        if doc.kind != DocKind::Kubernetes {
+        if doc.kind != kind {
             continue;
         }
         let tree = &doc.tree;
@@ -132,7 +157,11 @@ fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
                     .map(str::to_owned),
             );
         }
+        let replicas = tree
+            .lookup(doc.root, "spec.replicas")
+            .and_then(|r| Some((tree.as_int(r)?, tree.loc(r))));
         out.push(Workload {
+            replicas,
             doc: i,
             namespace: kubernetes::namespace(tree, doc.root).to_owned(),
             kind: kubernetes::kind(tree, doc.root).to_owned(),

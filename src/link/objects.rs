@@ -8,19 +8,105 @@ use crate::source::Loc;
 
 use super::{Labels, labels_of};
 
-/// What a Service, PDB, NetworkPolicy or monitor selects.
-pub(super) enum Selector {
+/// What a Service, PDB, NetworkPolicy, monitor, spread constraint or affinity term selects.
+pub(crate) enum Selector {
     Nothing,
-    Everything,
-    Labels(Labels),
+    /// Every `matchLabels` pair and every `matchExpressions` requirement holds; with none at all,
+    /// every pod of the namespace.
+    Match {
+        labels: Labels,
+        expressions: Vec<Requirement>,
+    },
+}
+
+/// One `matchExpressions` entry.
+pub(crate) struct Requirement {
+    key: String,
+    operator: Operator,
+    values: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Requirement {
+    fn holds(&self, labels: &Labels) -> bool {
+        let value = labels.iter().find(|(k, _)| *k == self.key).map(|(_, v)| v);
+        match self.operator {
+            Operator::In => value.is_some_and(|v| self.values.contains(v)),
+            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
+        }
+    }
 }
 
 impl Selector {
-    pub(super) fn selects(&self, labels: &Labels) -> bool {
+    pub(crate) fn selects(&self, labels: &Labels) -> bool {
         match self {
             Selector::Nothing => false,
-            Selector::Everything => true,
-            Selector::Labels(wanted) => wanted.iter().all(|pair| labels.contains(pair)),
+            Selector::Match {
+                labels: wanted,
+                expressions,
+            } => {
+                wanted.iter().all(|pair| labels.contains(pair))
+                    && expressions.iter().all(|r| r.holds(labels))
+            }
+        }
+    }
+
+    /// The pair every selected pod carries, which indexes the selector.
+    pub(super) fn first_pair(&self) -> Option<&(String, String)> {
+        match self {
+            Selector::Match { labels, .. } => labels.first(),
+            Selector::Nothing => None,
+        }
+    }
+
+    /// A `LabelSelector` (`matchLabels`, `matchExpressions`). An unknown operator makes the
+    /// selector invalid, and the API server would refuse the object: it selects nothing.
+    pub(crate) fn label_selector(tree: &Tree, node: NodeId) -> Selector {
+        let labels = labels_of(tree, tree.get(node, "matchLabels"));
+        let mut expressions = Vec::new();
+        for item in tree
+            .get(node, "matchExpressions")
+            .map(|e| tree.items(e).to_vec())
+            .unwrap_or_default()
+        {
+            let text = |key| tree.get(item, key).and_then(|n| tree.as_str(n));
+            let operator = match text("operator") {
+                Some("In") => Operator::In,
+                Some("NotIn") => Operator::NotIn,
+                Some("Exists") => Operator::Exists,
+                Some("DoesNotExist") => Operator::DoesNotExist,
+                _ => return Selector::Nothing,
+            };
+            let Some(key) = text("key") else {
+                return Selector::Nothing;
+            };
+            let values = tree
+                .get(item, "values")
+                .map(|v| {
+                    tree.items(v)
+                        .iter()
+                        .filter_map(|n| tree.scalar_text(*n).map(|t| t.into_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            expressions.push(Requirement {
+                key: key.to_owned(),
+                operator,
+                values,
+            });
+        }
+        Selector::Match {
+            labels,
+            expressions,
         }
     }
 }
@@ -50,6 +136,8 @@ pub(super) struct Objects {
     pub(super) by_selector: HashMap<(String, String, String, String), Vec<usize>>,
     pub(super) select_all: HashMap<(String, String), Vec<usize>>,
     pub(super) by_target: HashMap<(String, String, String), usize>,
+    /// (namespace, kind, name) → the first object so named.
+    pub(super) by_name: HashMap<(String, String, String), usize>,
 }
 
 impl Objects {
@@ -60,6 +148,7 @@ impl Objects {
             by_selector: HashMap::new(),
             select_all: HashMap::new(),
             by_target: HashMap::new(),
+            by_name: HashMap::new(),
         };
         for (doc, d) in documents.iter().enumerate() {
             if d.kind != DocKind::Kubernetes {
@@ -68,20 +157,25 @@ impl Objects {
             let object = Object::read(doc, d);
             let at = objects.all.len();
             let place = (object.namespace.clone(), object.kind.clone());
-            match &object.selector {
-                Selector::Labels(wanted) => {
-                    if let Some((key, value)) = wanted.first() {
-                        let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
-                        objects.by_selector.entry(slot).or_default().push(at);
-                    }
+            match (&object.selector, object.selector.first_pair()) {
+                (Selector::Nothing, _) => {}
+                (_, Some((key, value))) => {
+                    let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
+                    objects.by_selector.entry(slot).or_default().push(at);
                 }
-                Selector::Everything => objects.select_all.entry(place).or_default().push(at),
-                Selector::Nothing => {}
+                // Expressions alone: tested against every pod of the namespace.
+                (_, None) => objects.select_all.entry(place).or_default().push(at),
             }
             if let Some((kind, name)) = &object.scales {
                 let target = (object.namespace.clone(), kind.clone(), name.clone());
                 objects.by_target.entry(target).or_insert(at);
             }
+            let named = (
+                object.namespace.clone(),
+                object.kind.clone(),
+                object.name.clone(),
+            );
+            objects.by_name.entry(named).or_insert(at);
             objects
                 .by_kind
                 .entry(object.kind.clone())
@@ -127,6 +221,12 @@ impl Objects {
         self.by_target.get(&target).map(|i| &self.all[*i])
     }
 
+    /// The object of `kind` named `name` in `namespace`.
+    pub(super) fn named(&self, namespace: &str, kind: &str, name: &str) -> Option<&Object> {
+        let key = (namespace.to_owned(), kind.to_owned(), name.to_owned());
+        self.by_name.get(&key).map(|i| &self.all[*i])
+    }
+
     pub(super) fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> {
         self.by_kind
             .get(kind)
@@ -170,8 +270,9 @@ impl Object {
     }
 }
 
-/// A Service's `spec.selector` is a plain map; the others use `matchLabels`. An empty Service
-/// selector selects nothing; an empty pod selector (NetworkPolicy `{}`) selects every pod.
+/// A Service's `spec.selector` is a plain map, and an empty one selects nothing (its endpoints
+/// are managed by hand). The others are `LabelSelector`s, where `{}` selects every pod of the
+/// namespace (NetworkPolicy, `policy/v1` PodDisruptionBudget) and a missing one nothing.
 pub(super) fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
     let node = match kind {
         "NetworkPolicy" => tree.lookup(root, "spec.podSelector"),
@@ -180,20 +281,28 @@ pub(super) fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
         }
         _ => None,
     };
-    let Some(node) = node else {
-        return Selector::Nothing;
-    };
-    let labels = if kind == "Service" {
-        Some(node)
-    } else {
-        tree.get(node, "matchLabels")
-    };
-    let wanted = labels_of(tree, labels);
-    match (wanted.is_empty(), kind) {
-        (false, _) => Selector::Labels(wanted),
-        (true, "NetworkPolicy") if tree.get(node, "matchExpressions").is_none() => {
-            Selector::Everything
+    match (node, kind) {
+        (None, _) => Selector::Nothing,
+        (Some(node), "Service") => {
+            let labels = labels_of(tree, Some(node));
+            if labels.is_empty() {
+                Selector::Nothing
+            } else {
+                Selector::Match {
+                    labels,
+                    expressions: Vec::new(),
+                }
+            }
         }
-        _ => Selector::Nothing,
+        (Some(node), "NetworkPolicy" | "PodDisruptionBudget") => {
+            Selector::label_selector(tree, node)
+        }
+        (Some(node), _) => match Selector::label_selector(tree, node) {
+            Selector::Match {
+                labels,
+                expressions,
+            } if labels.is_empty() && expressions.is_empty() => Selector::Nothing,
+            selector => selector,
+        },
     }
 }

@@ -1,0 +1,151 @@
+//! What each selecting object picks: a Service, PodDisruptionBudget, NetworkPolicy or PodMonitor
+//! gains `linked.workloads[*]` (`name`, `ports`, `port_names`, `min_replicas`) of the workloads
+//! whose pods its selector selects, and `linked.left_out[*]` (names) of those the scope step
+//! left out (load generators, periphery); an HPA gains `linked.target` (`Kind/name`) when its
+//! `scaleTargetRef` names an object of the repo, scored or left out. Nothing in either is a
+//! dangling reference, which rules read as plainly as any other field.
+
+use std::collections::HashMap;
+
+use crate::model::{Document, NodeId, Tree};
+use crate::source::Loc;
+
+use super::objects::{Object, Objects};
+use super::{Workload, names_node};
+
+/// The kinds whose selector picks pods.
+const SELECTING: [&str; 4] = [
+    "Service",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "PodMonitor",
+];
+
+/// Workloads by (namespace, label, value), and by namespace for selectors without a pair: an
+/// object only selects pods carrying its first `matchLabels` pair.
+struct Candidates<'w> {
+    by_label: HashMap<(&'w str, &'w str, &'w str), Vec<usize>>,
+    by_namespace: HashMap<&'w str, Vec<usize>>,
+}
+
+impl<'w> Candidates<'w> {
+    fn new(workloads: &'w [Workload]) -> Candidates<'w> {
+        let mut by_label: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut by_namespace: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            by_namespace
+                .entry(w.namespace.as_str())
+                .or_default()
+                .push(i);
+            for (key, value) in &w.labels {
+                let slot = (w.namespace.as_str(), key.as_str(), value.as_str());
+                by_label.entry(slot).or_default().push(i);
+            }
+        }
+        Candidates {
+            by_label,
+            by_namespace,
+        }
+    }
+
+    fn selected_by(&self, object: &Object, workloads: &'w [Workload]) -> Vec<&'w Workload> {
+        let namespace = object.namespace.as_str();
+        let pool = match object.selector.first_pair() {
+            Some((key, value)) => self
+                .by_label
+                .get(&(namespace, key.as_str(), value.as_str())),
+            None => self.by_namespace.get(namespace),
+        };
+        pool.into_iter()
+            .flatten()
+            .map(|i| &workloads[*i])
+            .filter(|w| object.selector.selects(&w.labels))
+            .collect()
+    }
+}
+
+pub(super) fn link_selecting(
+    documents: &mut [Document],
+    objects: &Objects,
+    workloads: &[Workload],
+    left_out: &[Workload],
+) {
+    let candidates = Candidates::new(workloads);
+    let others = Candidates::new(left_out);
+    for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
+        let unscored: Vec<String> = others
+            .selected_by(object, left_out)
+            .into_iter()
+            .map(|w| format!("{}/{}", w.kind, w.name))
+            .collect();
+        let mut selected = candidates.selected_by(object, workloads);
+        // Deploy variants rendered from one base (overlays) put each variant's objects on its
+        // own kustomization: a budget is compared with the replicas of its own variant.
+        let file = documents[object.doc].file;
+        if selected.iter().any(|w| documents[w.doc].file == file) {
+            selected.retain(|w| documents[w.doc].file == file);
+        }
+        let items: Vec<(&Workload, (i64, _))> = selected
+            .into_iter()
+            .map(|w| (w, w.min_replicas(objects)))
+            .collect();
+        let doc = &mut documents[object.doc];
+        let root = doc.root;
+        let tree = &mut doc.tree;
+        let list = tree.seq(None);
+        for (w, min) in items {
+            let item = workload_item(tree, w, min);
+            tree.push(list, item);
+        }
+        let linked = tree.map(None);
+        tree.insert(linked, "workloads", list);
+        let unscored = names_node(tree, &unscored);
+        tree.insert(linked, "left_out", unscored);
+        tree.insert(root, "linked", linked);
+    }
+    for hpa in objects.of_kind("HorizontalPodAutoscaler") {
+        let target = hpa.scales.as_ref().and_then(|(kind, name)| {
+            let named =
+                |w: &&Workload| w.namespace == hpa.namespace && w.kind == *kind && w.name == *name;
+            objects
+                .named(&hpa.namespace, kind, name)
+                .map(|t| format!("{}/{}", t.kind, t.name))
+                .or_else(|| {
+                    left_out
+                        .iter()
+                        .find(named)
+                        .map(|w| format!("{}/{}", w.kind, w.name))
+                })
+        });
+        let doc = &mut documents[hpa.doc];
+        let root = doc.root;
+        let tree = &mut doc.tree;
+        let linked = tree.map(None);
+        if let Some(target) = target {
+            let node = tree.str(target, None);
+            tree.insert(linked, "target", node);
+        }
+        tree.insert(root, "linked", linked);
+    }
+}
+
+/// `{name, ports, port_names, min_replicas}`; a DaemonSet has no `min_replicas`: it runs one
+/// pod per node, a count the manifests do not say.
+fn workload_item(tree: &mut Tree, w: &Workload, (min, loc): (i64, Option<Loc>)) -> NodeId {
+    let item = tree.map(None);
+    let name = tree.str(format!("{}/{}", w.kind, w.name), None);
+    tree.insert(item, "name", name);
+    let ports = tree.seq(None);
+    for port in &w.ports {
+        let node = tree.int(*port, None);
+        tree.push(ports, node);
+    }
+    tree.insert(item, "ports", ports);
+    let names = names_node(tree, &w.port_names);
+    tree.insert(item, "port_names", names);
+    if w.kind != "DaemonSet" {
+        let node = tree.int(min, loc);
+        tree.insert(item, "min_replicas", node);
+    }
+    item
+}
