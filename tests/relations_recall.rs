@@ -32,7 +32,11 @@ fn every_injected_relation_fault_is_found_and_nothing_else() {
     }
 
     let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("built-in rules: {e:?}"));
-    let report = check(Input::Dir(dir.path()), "monorepo", &Settings::defaults(rules));
+    let report = check(
+        Input::Dir(dir.path()),
+        "monorepo",
+        &Settings::defaults(rules),
+    );
     let found: BTreeSet<(String, String)> = report
         .findings
         .iter()
@@ -42,5 +46,8 @@ fn every_injected_relation_fault_is_found_and_nothing_else() {
     let missed: Vec<_> = injected.difference(&found).collect();
     let spurious: Vec<_> = found.difference(&injected).collect();
     assert!(missed.is_empty(), "injected faults not found: {missed:?}");
-    assert!(spurious.is_empty(), "findings on fault-free services: {spurious:?}");
+    assert!(
+        spurious.is_empty(),
+        "findings on fault-free services: {spurious:?}"
+    );
 }

@@ -223,6 +223,7 @@ pub enum Condition {
     AtMost(Path, Limit),
     TextMatches(Path, Pattern),
     In(Path, Path),
+    NotIn(Path, Path),
     /// A part already decided for this scan (see `condition::specialise`); never written by
     /// rule authors.
     Known(bool, Option<crate::source::Loc>),
@@ -245,6 +246,7 @@ impl Condition {
             | Condition::AtLeast(..)
             | Condition::AtMost(..)
             | Condition::In(..)
+            | Condition::NotIn(..)
             | Condition::Known(..) => {}
         }
     }
@@ -267,7 +269,7 @@ impl Condition {
             Condition::AtLeast(p, limit) | Condition::AtMost(p, limit) => {
                 repo(p) && limit.path().is_none_or(repo)
             }
-            Condition::In(p, among) => repo(p) && repo(among),
+            Condition::In(p, among) | Condition::NotIn(p, among) => repo(p) && repo(among),
             Condition::Known(..) => true,
         }
     }
@@ -689,10 +691,13 @@ fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
                 _ => never(),
             }
         }
-        ConditionSpec::In(m) => match (path_of(&m.path, p), path_of(&m.among, p)) {
-            (Some(path), Some(among)) => Condition::In(path, among),
-            _ => never(),
-        },
+        ConditionSpec::In(m) | ConditionSpec::NotIn(m) => {
+            match (path_of(&m.path, p), path_of(&m.among, p), spec) {
+                (Some(path), Some(among), ConditionSpec::In(_)) => Condition::In(path, among),
+                (Some(path), Some(among), _) => Condition::NotIn(path, among),
+                _ => never(),
+            }
+        }
     }
 }
 

@@ -130,18 +130,22 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
         Condition::AtLeast(path, limit) => compare(cx, path, limit, |n, bound| n >= bound),
         Condition::AtMost(path, limit) => compare(cx, path, limit, |n, bound| n <= bound),
         Condition::TextMatches(path, regex) => text_matches(cx, path, regex),
-        Condition::In(path, among) => {
-            let (among_tree, pool) = cx.resolve(among);
-            let pool: Vec<String> = pool
-                .into_iter()
-                .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
-                .collect();
-            first(cx, path, |tree, id| {
-                tree.scalar_text(id)
-                    .is_some_and(|t| pool.iter().any(|p| *p == t))
-            })
-        }
+        Condition::In(path, among) => membership(cx, path, among, true),
+        Condition::NotIn(path, among) => membership(cx, path, among, false),
     }
+}
+
+/// Whether a scalar at `path` is (`wanted`) or is not among the values at `among`.
+fn membership(cx: Context<'_>, path: &Path, among: &Path, wanted: bool) -> Outcome {
+    let (among_tree, pool) = cx.resolve(among);
+    let pool: Vec<String> = pool
+        .into_iter()
+        .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
+        .collect();
+    first(cx, path, |tree, id| {
+        tree.scalar_text(id)
+            .is_some_and(|t| pool.iter().any(|p| *p == t) == wanted)
+    })
 }
 
 /// Whether a number at `path` compares so with the limit (with any of the numbers at its path).
@@ -316,6 +320,17 @@ mod tests {
         assert!(
             !holds(plain, "min: 100%\nreplicas: 1\n"),
             "without percent, not a number"
+        );
+    }
+
+    #[test]
+    fn not_in_finds_a_value_missing_from_the_pool() {
+        let check = "not_in: {path: 'wanted[*]', among: 'have[*]'}";
+        assert!(holds(check, "wanted: [a, b]\nhave: [a]\n"));
+        assert!(!holds(check, "wanted: [a, b]\nhave: [b, a]\n"));
+        assert!(
+            !holds(check, "wanted: []\nhave: [a]\n"),
+            "nothing to look up"
         );
     }
 

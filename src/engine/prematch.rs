@@ -90,7 +90,7 @@ impl TextPatterns {
                     self.complete = false;
                 }
             }
-            Condition::In(path, among) => {
+            Condition::In(path, among) | Condition::NotIn(path, among) => {
                 if may_read_text(path) || may_read_text(among) {
                     self.complete = false;
                 }

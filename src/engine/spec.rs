@@ -109,6 +109,9 @@ pub enum ConditionSpec {
     TextMatches(TextPattern),
     /// A value at `path` is among the values at `among`.
     In(Membership),
+    /// A value at `path` is not among the values at `among` (`not: {not_in: …}`: every value is
+    /// among them); the finding points at that value.
+    NotIn(Membership),
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

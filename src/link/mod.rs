@@ -13,16 +13,18 @@
 //! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
 //!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file, and its
 //!   `facts.unseen_sources[*]` say where objects the scan cannot see may come from;
-//! - a Service, PDB, NetworkPolicy or PodMonitor gains `linked.workloads[*]` and an HPA
-//!   `linked.target` (see `selected`).
+//! - a Service, PDB, NetworkPolicy, PodMonitor or ServiceMonitor gains `linked.workloads[*]`
+//!   and an HPA `linked.target` (see `selected`); a workload or an Ingress gains `linked.refs[*]`,
+//!   the objects it names and whether the repo defines them (see `refs`).
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload), `selected` (what a selecting object picks), `images` (image ↔ Dockerfile), `compose` (compose
+//! covers a workload), `selected` (what a selecting object picks), `refs` (objects named), `images` (image ↔ Dockerfile), `compose` (compose
 //! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
 
 mod compose;
 mod images;
 mod objects;
+mod refs;
 mod repo;
 mod selected;
 mod unseen;
@@ -35,6 +37,7 @@ use crate::source::{FileId, Loc};
 use compose::link_compose;
 use images::{link_dockerfiles, match_images};
 use objects::Objects;
+use refs::link_refs;
 use repo::{add_duplicate_keys, repo_document};
 use selected::link_selecting;
 use unseen::add_unseen_sources;
@@ -103,6 +106,7 @@ pub fn link(
     // a Service fronting one is not dangling.
     let left_out = collect_workloads(documents, DocKind::Yaml);
     link_selecting(documents, &objects, &workloads, &left_out);
+    link_refs(documents);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
     add_duplicate_keys(&mut repo, files, duplicate_keys);

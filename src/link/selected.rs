@@ -1,5 +1,5 @@
-//! What each selecting object picks: a Service, PodDisruptionBudget, NetworkPolicy or PodMonitor
-//! gains `linked.workloads[*]` (`name`, `ports`, `port_names`, `min_replicas`) of the workloads
+//! What each selecting object picks: a Service, PodDisruptionBudget, NetworkPolicy, PodMonitor
+//! or ServiceMonitor (through the Services it selects) gains `linked.workloads[*]` (`name`, `ports`, `port_names`, `min_replicas`) of the workloads
 //! whose pods its selector selects, and `linked.left_out[*]` (names) of those the scope step
 //! left out (load generators, periphery); an HPA gains `linked.target` (`Kind/name`) when its
 //! `scaleTargetRef` names an object of the repo, scored or left out. Nothing in either is a
@@ -14,11 +14,12 @@ use super::objects::{Object, Objects};
 use super::{Workload, names_node};
 
 /// The kinds whose selector picks pods.
-const SELECTING: [&str; 4] = [
+const SELECTING: [&str; 5] = [
     "Service",
     "PodDisruptionBudget",
     "NetworkPolicy",
     "PodMonitor",
+    "ServiceMonitor",
 ];
 
 /// Workloads by (namespace, label, value), and by namespace for selectors without a pair: an
@@ -73,12 +74,34 @@ pub(super) fn link_selecting(
     let candidates = Candidates::new(workloads);
     let others = Candidates::new(left_out);
     for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
-        let unscored: Vec<String> = others
-            .selected_by(object, left_out)
+        // A ServiceMonitor selects Services, and through them their pods.
+        let fronts: Vec<&Object> = if object.kind == "ServiceMonitor" {
+            objects
+                .of_kind("Service")
+                .filter(|s| s.namespace == object.namespace && object.selector.selects(&s.labels))
+                .collect()
+        } else {
+            vec![object]
+        };
+        let through = |pool: &Candidates<'_>, list: &'_ [Workload]| -> Vec<usize> {
+            let mut found: Vec<usize> = fronts
+                .iter()
+                .flat_map(|front| pool.selected_by(front, list))
+                .map(|w| w.doc)
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        };
+        let unscored: Vec<String> = through(&others, left_out)
             .into_iter()
+            .filter_map(|doc| by_doc(left_out, doc))
             .map(|w| format!("{}/{}", w.kind, w.name))
             .collect();
-        let mut selected = candidates.selected_by(object, workloads);
+        let mut selected: Vec<&Workload> = through(&candidates, workloads)
+            .into_iter()
+            .filter_map(|doc| by_doc(workloads, doc))
+            .collect();
         // Deploy variants rendered from one base (overlays) put each variant's objects on its
         // own kustomization: a budget is compared with the replicas of its own variant.
         let file = documents[object.doc].file;
@@ -127,6 +150,12 @@ pub(super) fn link_selecting(
         }
         tree.insert(root, "linked", linked);
     }
+}
+
+/// Workloads are collected in document order.
+fn by_doc(workloads: &[Workload], doc: usize) -> Option<&Workload> {
+    let at = workloads.binary_search_by_key(&doc, |w| w.doc).ok()?;
+    workloads.get(at)
 }
 
 /// `{name, ports, port_names, min_replicas}`; a DaemonSet has no `min_replicas`: it runs one

@@ -151,6 +151,8 @@ fn push(tree: &mut Tree, map: NodeId, entry: Entry) {
 
 /// `non_root`: the container cannot run as uid 0 (`runAsNonRoot: true`, or an explicit non-zero
 /// `runAsUser`); its location is the field that decided. `image`: the image reference split up.
+/// `probe_port_names`: the ports its probes give by name, which the kubelet looks up among this
+/// container's own ports only.
 fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> NodeId {
     let facts = tree.map(tree.loc(container));
     let run_as_user = tree.get(security, "runAsUser");
@@ -163,6 +165,16 @@ fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> Node
     };
     let node = tree.bool(non_root, decided_by.and_then(|n| tree.loc(n)));
     tree.insert(facts, "non_root", node);
+    let names = tree.seq(None);
+    for port in probe_ports(tree, container) {
+        if tree
+            .as_str(port)
+            .is_some_and(|p| p.trim().parse::<u16>().is_err())
+        {
+            tree.push(names, port);
+        }
+    }
+    tree.insert(facts, "probe_port_names", names);
     if let Some(image) = tree.get(container, "image") {
         let loc = tree.loc(image);
         if let Some(text) = tree.as_str(image).map(str::to_owned) {
@@ -171,6 +183,20 @@ fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> Node
         }
     }
     facts
+}
+
+/// The `port` of each probe's `httpGet`, `tcpSocket` or `grpc` handler.
+fn probe_ports(tree: &Tree, container: NodeId) -> Vec<NodeId> {
+    ["livenessProbe", "readinessProbe", "startupProbe"]
+        .into_iter()
+        .filter_map(|probe| tree.get(container, probe))
+        .flat_map(|probe| {
+            ["httpGet", "tcpSocket", "grpc"]
+                .into_iter()
+                .filter_map(move |handler| tree.get(probe, handler))
+        })
+        .filter_map(|handler| tree.get(handler, "port"))
+        .collect()
 }
 
 /// An image reference split into `registry`, `repository`, `tag`, `digest`, and `pinned` (a
