@@ -60,6 +60,26 @@ impl Selector {
         }
     }
 
+    /// Every label value the selector asks for (`matchLabels` values, `In` values).
+    pub(super) fn values(&self) -> Vec<&str> {
+        match self {
+            Selector::Nothing => Vec::new(),
+            Selector::Match {
+                labels,
+                expressions,
+            } => labels
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .chain(
+                    expressions
+                        .iter()
+                        .filter(|r| matches!(r.operator, Operator::In))
+                        .flat_map(|r| r.values.iter().map(String::as_str)),
+                )
+                .collect(),
+        }
+    }
+
     /// The pair every selected pod carries, which indexes the selector.
     pub(super) fn first_pair(&self) -> Option<&(String, String)> {
         match self {
@@ -111,6 +131,28 @@ impl Selector {
     }
 }
 
+/// Custom resources that configure something and run no pods of their own: a monitor or a route
+/// named like the app does not mean an operator makes the app's pods.
+const CONFIGURATION_KINDS: [&str; 17] = [
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "Probe",
+    "ScrapeConfig",
+    "ExternalSecret",
+    "SealedSecret",
+    "Certificate",
+    "Issuer",
+    "VirtualService",
+    "DestinationRule",
+    "HTTPRoute",
+    "GRPCRoute",
+    "IngressRoute",
+    "Middleware",
+    "ScaledObject",
+    "GrafanaDashboard",
+];
+
 /// The facts of one Kubernetes object that linking needs, read once.
 pub(super) struct Object {
     pub(super) doc: usize,
@@ -122,6 +164,9 @@ pub(super) struct Object {
     /// An HPA's `scaleTargetRef` (kind, name) and `minReplicas` with its location.
     pub(super) scales: Option<(String, String)>,
     pub(super) min_replicas: Option<(i64, Option<Loc>)>,
+    /// A custom resource (its API group is not Kubernetes' own), which an operator may turn
+    /// into pods the repo does not show.
+    pub(super) custom: bool,
 }
 
 /// Every Kubernetes object, indexed by (namespace, kind) and by kind, so linking costs
@@ -257,7 +302,13 @@ impl Object {
         let min_replicas = tree
             .lookup(root, "spec.minReplicas")
             .and_then(|n| Some((tree.as_int(n)?, tree.loc(n))));
+        let group = text("apiVersion")
+            .and_then(|v| v.split_once('/').map(|(group, _)| group.to_owned()))
+            .unwrap_or_default();
         Object {
+            custom: group.contains('.')
+                && !group.ends_with(".k8s.io")
+                && !CONFIGURATION_KINDS.contains(&kind.as_str()),
             doc,
             selector: selector_of(tree, root, &kind),
             name: kubernetes::name(tree, root).to_owned(),

@@ -1,7 +1,8 @@
 //! What each selecting object picks: a Service, PodDisruptionBudget, NetworkPolicy, PodMonitor
 //! or ServiceMonitor (through the Services it selects) gains `linked.workloads[*]` (`name`, `ports`, `port_names`, `min_replicas`) of the workloads
 //! whose pods its selector selects, and `linked.left_out[*]` (names) of those the scope step
-//! left out (load generators, periphery); an HPA gains `linked.target` (`Kind/name`) when its
+//! left out (load generators, periphery) or of custom resources an operator may make its pods
+//! from (one named like a label value the selector asks for); an HPA gains `linked.target` (`Kind/name`) when its
 //! `scaleTargetRef` names an object of the repo, scored or left out. Nothing in either is a
 //! dangling reference, which rules read as plainly as any other field.
 
@@ -73,6 +74,12 @@ pub(super) fn link_selecting(
 ) {
     let candidates = Candidates::new(workloads);
     let others = Candidates::new(left_out);
+    let custom: HashMap<(&str, &str), &Object> = objects
+        .all
+        .iter()
+        .filter(|o| o.custom)
+        .map(|o| ((o.namespace.as_str(), o.name.as_str()), o))
+        .collect();
     for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
         // A ServiceMonitor selects Services, and through them their pods.
         let fronts: Vec<&Object> = if object.kind == "ServiceMonitor" {
@@ -93,11 +100,22 @@ pub(super) fn link_selecting(
             found.dedup();
             found
         };
-        let unscored: Vec<String> = through(&others, left_out)
+        let mut unscored: Vec<String> = through(&others, left_out)
             .into_iter()
             .filter_map(|doc| by_doc(left_out, doc))
             .map(|w| format!("{}/{}", w.kind, w.name))
             .collect();
+        // Operators label the pods they make with their resource's name (`strimzi.io/cluster:
+        // events`, `cnpg.io/cluster: db`): such a selector may well select something.
+        let made_by: Vec<String> = fronts
+            .iter()
+            .flat_map(|front| front.selector.values())
+            .filter_map(|value| custom.get(&(object.namespace.as_str(), value)))
+            .map(|o| format!("{}/{}", o.kind, o.name))
+            .collect();
+        unscored.extend(made_by);
+        unscored.sort();
+        unscored.dedup();
         let mut selected: Vec<&Workload> = through(&candidates, workloads)
             .into_iter()
             .filter_map(|doc| by_doc(workloads, doc))
