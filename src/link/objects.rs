@@ -357,3 +357,61 @@ pub(super) fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn selects(selector: &str, labels: &[(&str, &str)]) -> bool {
+        let parsed = parse::parse(DocKind::Yaml, 0, "s.yaml", selector);
+        let doc = &parsed.documents[0];
+        let labels: Labels = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Selector::label_selector(&doc.tree, doc.root).selects(&labels)
+    }
+
+    #[test]
+    fn match_expressions_follow_kubernetes() {
+        let api = [("app", "api"), ("tier", "web")];
+        let expr = |e: &str| format!("matchExpressions: [{e}]\n");
+        assert!(selects(
+            &expr("{key: app, operator: In, values: [api, web]}"),
+            &api
+        ));
+        assert!(!selects(
+            &expr("{key: app, operator: In, values: [db]}"),
+            &api
+        ));
+        assert!(selects(
+            &expr("{key: app, operator: NotIn, values: [db]}"),
+            &api
+        ));
+        assert!(
+            selects(
+                &expr("{key: track, operator: NotIn, values: [canary]}"),
+                &api
+            ),
+            "NotIn holds when the label is absent"
+        );
+        assert!(selects(&expr("{key: tier, operator: Exists}"), &api));
+        assert!(!selects(&expr("{key: tier, operator: DoesNotExist}"), &api));
+        assert!(
+            !selects(&expr("{key: app, operator: Matches, values: [api]}"), &api),
+            "an invalid selector selects nothing"
+        );
+        assert!(
+            !selects(
+                "matchLabels: {app: api}\nmatchExpressions: [{key: tier, operator: In, values: [db]}]\n",
+                &api
+            ),
+            "labels and expressions must all hold"
+        );
+        assert!(
+            selects("{}\n", &api),
+            "an empty LabelSelector selects every pod"
+        );
+    }
+}

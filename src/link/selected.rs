@@ -1,10 +1,11 @@
 //! What each selecting object picks: a Service, PodDisruptionBudget, NetworkPolicy, PodMonitor
-//! or ServiceMonitor (through the Services it selects) gains `linked.workloads[*]` (`name`, `ports`, `port_names`, `min_replicas`) of the workloads
-//! whose pods its selector selects, and `linked.left_out[*]` (names) of those the scope step
-//! left out (load generators, periphery) or of custom resources an operator may make its pods
-//! from (one named like a label value the selector asks for); an HPA gains `linked.target` (`Kind/name`) when its
-//! `scaleTargetRef` names an object of the repo, scored or left out. Nothing in either is a
-//! dangling reference, which rules read as plainly as any other field.
+//! or ServiceMonitor (through the Services it selects) gains `linked.workloads[*]` (`name`,
+//! `ports`, `port_names`, `min_replicas`) of the workloads whose pods its selector selects, and
+//! `linked.left_out[*]` (names) of those the scope step left out (load generators, periphery)
+//! or of custom resources an operator may make its pods from (one named like a label value the
+//! selector asks for); an HPA gains `linked.target` (`Kind/name`) when its `scaleTargetRef`
+//! names an object of the repo, scored or left out. Nothing in either is a dangling reference,
+//! which rules read as plainly as any other field.
 
 use std::collections::HashMap;
 
@@ -66,60 +67,80 @@ impl<'w> Candidates<'w> {
     }
 }
 
-pub(super) fn link_selecting(
-    documents: &mut [Document],
-    objects: &Objects,
-    workloads: &[Workload],
-    left_out: &[Workload],
-) {
-    let candidates = Candidates::new(workloads);
-    let others = Candidates::new(left_out);
-    let custom: HashMap<(&str, &str), &Object> = objects
-        .all
-        .iter()
-        .filter(|o| o.custom)
-        .map(|o| ((o.namespace.as_str(), o.name.as_str()), o))
-        .collect();
-    for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
+/// What linking reads for every selecting object, built once.
+struct Pools<'a> {
+    objects: &'a Objects,
+    workloads: &'a [Workload],
+    left_out: &'a [Workload],
+    scored: Candidates<'a>,
+    others: Candidates<'a>,
+    /// Custom resources by (namespace, name).
+    custom: HashMap<(&'a str, &'a str), &'a Object>,
+}
+
+impl<'a> Pools<'a> {
+    /// The workloads `object` selects, and the names of what it may select besides.
+    fn picks(&self, object: &'a Object) -> (Vec<&'a Workload>, Vec<String>) {
         // A ServiceMonitor selects Services, and through them their pods.
         let fronts: Vec<&Object> = if object.kind == "ServiceMonitor" {
-            objects
+            self.objects
                 .of_kind("Service")
                 .filter(|s| s.namespace == object.namespace && object.selector.selects(&s.labels))
                 .collect()
         } else {
             vec![object]
         };
-        let through = |pool: &Candidates<'_>, list: &'_ [Workload]| -> Vec<usize> {
-            let mut found: Vec<usize> = fronts
+        let through = |pool: &Candidates<'a>, list: &'a [Workload]| -> Vec<&'a Workload> {
+            let mut docs: Vec<usize> = fronts
                 .iter()
                 .flat_map(|front| pool.selected_by(front, list))
                 .map(|w| w.doc)
                 .collect();
-            found.sort_unstable();
-            found.dedup();
-            found
+            docs.sort_unstable();
+            docs.dedup();
+            docs.into_iter()
+                .filter_map(|doc| by_doc(list, doc))
+                .collect()
         };
-        let mut unscored: Vec<String> = through(&others, left_out)
-            .into_iter()
-            .filter_map(|doc| by_doc(left_out, doc))
-            .map(|w| format!("{}/{}", w.kind, w.name))
-            .collect();
         // Operators label the pods they make with their resource's name (`strimzi.io/cluster:
         // events`, `cnpg.io/cluster: db`): such a selector may well select something.
-        let made_by: Vec<String> = fronts
+        let made_by = fronts
             .iter()
             .flat_map(|front| front.selector.values())
-            .filter_map(|value| custom.get(&(object.namespace.as_str(), value)))
-            .map(|o| format!("{}/{}", o.kind, o.name))
+            .filter_map(|value| self.custom.get(&(object.namespace.as_str(), value)))
+            .map(|o| format!("{}/{}", o.kind, o.name));
+        let mut unscored: Vec<String> = through(&self.others, self.left_out)
+            .into_iter()
+            .map(|w| format!("{}/{}", w.kind, w.name))
+            .chain(made_by)
             .collect();
-        unscored.extend(made_by);
         unscored.sort();
         unscored.dedup();
-        let mut selected: Vec<&Workload> = through(&candidates, workloads)
-            .into_iter()
-            .filter_map(|doc| by_doc(workloads, doc))
-            .collect();
+        (through(&self.scored, self.workloads), unscored)
+    }
+}
+
+pub(super) fn link_selecting(
+    documents: &mut [Document],
+    objects: &Objects,
+    workloads: &[Workload],
+    left_out: &[Workload],
+) {
+    let pools = Pools {
+        objects,
+        workloads,
+        left_out,
+        scored: Candidates::new(workloads),
+        others: Candidates::new(left_out),
+        custom: objects
+            .all
+            .iter()
+            .filter(|o| o.custom)
+            .map(|o| ((o.namespace.as_str(), o.name.as_str()), o))
+            .collect(),
+    };
+    for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
+        let (mut selected, unscored) = pools.picks(object);
         // Deploy variants rendered from one base (overlays) put each variant's objects on its
         // own kustomization: a budget is compared with the replicas of its own variant.
         let file = documents[object.doc].file;
@@ -144,6 +165,11 @@ pub(super) fn link_selecting(
         tree.insert(linked, "left_out", unscored);
         tree.insert(root, "linked", linked);
     }
+    link_autoscalers(documents, objects, left_out);
+}
+
+/// An HPA's `linked.target`.
+fn link_autoscalers(documents: &mut [Document], objects: &Objects, left_out: &[Workload]) {
     for hpa in objects.of_kind("HorizontalPodAutoscaler") {
         let target = hpa.scales.as_ref().and_then(|(kind, name)| {
             let named =
