@@ -286,6 +286,8 @@ pub enum TemplatePart {
     Text(String),
     Object,
     File,
+    /// The check's `exists` paths that do not hold for the item.
+    Unmet,
     Value(Path),
 }
 
@@ -773,6 +775,7 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         parts.push(match name {
             "object" => TemplatePart::Object,
             "file" => TemplatePart::File,
+            "unmet" => TemplatePart::Unmet,
             _ => match Path::parse(name) {
                 Ok(path) => TemplatePart::Value(path),
                 Err(error) => {

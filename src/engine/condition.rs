@@ -135,6 +135,18 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
     }
 }
 
+/// The `exists` paths of `condition` (under `all` / `any`, not under `not`) that do not hold for
+/// the item, so a message can name what is missing rather than all that is required.
+pub fn unmet<'c>(condition: &'c Condition, cx: Context<'_>, out: &mut Vec<&'c str>) {
+    match condition {
+        Condition::All(items) | Condition::Any(items) => {
+            items.iter().for_each(|c| unmet(c, cx, out));
+        }
+        Condition::Exists(path) if !eval(condition, cx).ok => out.push(&path.text),
+        _ => {}
+    }
+}
+
 /// Whether a scalar at `path` is (`wanted`) or is not among the values at `among`.
 fn membership(cx: Context<'_>, path: &Path, among: &Path, wanted: bool) -> Outcome {
     let (among_tree, pool) = cx.resolve(among);
