@@ -74,10 +74,30 @@ const INHERITED_SECURITY: [&str; 7] = [
     "appArmorProfile",
 ];
 
+/// Adds what rules read beyond the object as written: `pod` (below) and, on a ConfigMap,
+/// `data_list[*]`: `{name, value}` for each `data` entry, each at its key's line, so a rule can
+/// read keys as well as values (`[*]` on a map yields only values).
+pub fn derive_facts(tree: &mut Tree, root: NodeId) {
+    derive_pod(tree, root);
+    if kind(tree, root) == "ConfigMap"
+        && let Some(data) = tree.get(root, "data")
+    {
+        let list = tree.seq(tree.loc(data));
+        for entry in tree.entries(data).to_vec() {
+            let item = tree.map(entry.key_loc);
+            let name = tree.str(entry.key.as_str(), entry.key_loc);
+            tree.insert(item, "name", name);
+            tree.insert(item, "value", entry.value);
+            tree.push(list, item);
+        }
+        tree.insert(root, "data_list", list);
+    }
+}
+
 /// Adds the `pod` fact to a workload object: `{spec, labels, annotations, containers[*],
 /// initContainers[*], all_containers[*]}` where each container carries its effective `securityContext` (pod-level
 /// fields merged in, each keeping the span it was written at) and `facts` (`non_root`, `image`).
-pub fn derive_pod(tree: &mut Tree, root: NodeId) {
+fn derive_pod(tree: &mut Tree, root: NodeId) {
     let Some((metadata, spec)) = pod_template(tree, root) else {
         return;
     };

@@ -118,7 +118,7 @@ fn dashboard_of_object(file: FileId, index: usize, tree: &Tree, root: NodeId) ->
 }
 
 fn kubernetes_doc(file: FileId, index: usize, mut tree: Tree, root: NodeId) -> Document {
-    kubernetes::derive_pod(&mut tree, root);
+    kubernetes::derive_facts(&mut tree, root);
     let label = kubernetes::label(&tree, root);
     let mut document = Document::new(DocKind::Kubernetes, file, tree, root);
     document.index = index;
