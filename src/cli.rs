@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Score one or more service repositories (`-` reads a manifest stream from stdin).
     Check(Box<CheckArgs>),
+    /// Print a go-live checklist of one repository: one item per rule with its status
+    /// (passed, failed, attested, suppressed, not_applicable) and the evidence behind it.
+    Checklist(ChecklistArgs),
     /// Combine JSON reports (e.g. of `check --shard K/N` runs) into one fleet report.
     Merge(MergeArgs),
     /// List the rules.
@@ -67,7 +70,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (at most one
     /// without a PATH, which goes to stdout; default: human). Formats: human, json, sarif,
-    /// junit, github, markdown, gitlab, checkstyle.
+    /// junit, github, markdown, gitlab, checkstyle, html.
     #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
     pub format: Vec<FormatSpec>,
     /// Fail the gate below this score (0–100).
@@ -146,6 +149,42 @@ impl CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ChecklistArgs {
+    /// Repository to review (default: the current directory).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = ChecklistFormat::Human)]
+    pub format: ChecklistFormat,
+    /// Extra rule files or folders (same format as the built-in rules).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Settings file (default: golive.toml at the scanned root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Glob of files to skip, relative to the root (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl ChecklistArgs {
+    pub fn flags(&self) -> Flags {
+        Flags {
+            exclude: self.exclude.clone(),
+            rules: self.rules.clone(),
+            config: self.config.clone(),
+            ..Flags::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// JSON reports to combine: single reports or fleet reports (`{"reports": [...]}`).
     #[arg(value_name = "FILE", required = true)]
@@ -177,6 +216,7 @@ pub enum Format {
     Markdown,
     Gitlab,
     Checkstyle,
+    Html,
 }
 
 /// One `--format FORMAT[=PATH]`: where a format goes (`None` or `-`: stdout).

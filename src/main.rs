@@ -23,7 +23,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
+    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, Format, FormatSpec,
+    InitArgs, MergeArgs, RulesArgs,
 };
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Checklist(args) => checklist(&args),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
@@ -199,6 +201,28 @@ fn delayed_spinner() -> ProgressBar {
     spinner
 }
 
+/// `golive checklist`: one repository's rules as a launch-review document; exit 1 when its gate
+/// fails, as `check` would.
+fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
+    if !args.path.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a folder: `golive checklist` reviews one repository",
+            args.path.display()
+        ));
+    }
+    let settings = settings::resolve(&args.flags(), &args.path, today())?;
+    let target = args.path.display().to_string();
+    let report = golive::check(Input::Dir(&args.path), &target, &settings);
+    let checklist = report::checklist::Checklist::of(&report);
+    let text = match args.format {
+        ChecklistFormat::Human => report::checklist::human(&checklist),
+        ChecklistFormat::Markdown => report::checklist::markdown(&checklist),
+        ChecklistFormat::Json => report::checklist::json(&checklist),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(report.gate.passed)
+}
+
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.
 fn merge(args: &MergeArgs) -> miette::Result<bool> {
     let outputs = outputs(&args.format, "merge").unwrap_or_else(|error| error.exit());
@@ -289,6 +313,7 @@ fn write_outputs(
             Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
             Format::Gitlab => report::gitlab::render(reports),
             Format::Checkstyle => report::checkstyle::render(reports),
+            Format::Html => report::html::render(reports, fleet),
         };
         match &spec.path {
             None => {

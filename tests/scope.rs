@@ -222,3 +222,57 @@ fn near_copies_share_findings_once_and_keep_their_own() {
         vec![("manifests/api.yaml".to_owned(), 17)]
     );
 }
+
+#[test]
+fn a_debug_dockerfile_is_a_dev_image_and_the_shipped_one_is_scored() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[
+            (
+                "src/cart/Dockerfile",
+                "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nUSER 65532\nENTRYPOINT [\"/app\"]\n",
+            ),
+            ("src/cart/Dockerfile.debug", LOAD_TEST_DOCKERFILE),
+        ],
+    );
+    let report = report(dir.path());
+    assert_eq!(
+        artifact_kind(&report, "src/cart/Dockerfile.debug"),
+        "dev-image"
+    );
+    assert!(at(&report, "docker-image-tag-pinned").is_empty());
+
+    // Twin: the same text as a release variant (`Dockerfile.prod`) is what ships.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[("src/cart/Dockerfile.prod", LOAD_TEST_DOCKERFILE)],
+    );
+    let report = self::report(dir.path());
+    assert_eq!(
+        at(&report, "docker-image-tag-pinned"),
+        vec![("src/cart/Dockerfile.prod".to_owned(), 1)]
+    );
+}
+
+#[test]
+fn a_workload_whose_image_is_named_load_is_a_load_generator() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let load = DEPLOYMENT
+        .replace("name: api", "name: traffic")
+        .replace("ghcr.io/acme/api:IMAGE_TAG", "acme/rs-load:latest");
+    write(dir.path(), &[("K8s/load-deployment.yaml", &load)]);
+    assert!(at(&report(dir.path()), "k8s-image-tag-pinned").is_empty());
+
+    // Twin: a load balancer is part of the service.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let balancer = DEPLOYMENT
+        .replace("name: api", "name: edge")
+        .replace("ghcr.io/acme/api:IMAGE_TAG", "acme/load-balancer:latest");
+    write(dir.path(), &[("k8s/edge.yaml", &balancer)]);
+    assert_eq!(
+        at(&report(dir.path()), "k8s-image-tag-pinned"),
+        vec![("k8s/edge.yaml".to_owned(), 17)]
+    );
+}

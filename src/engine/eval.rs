@@ -53,6 +53,8 @@ pub enum Status {
     Failed,
     NotApplicable,
     Suppressed,
+    /// Met by a current `[[attest]]` sign-off of golive.toml (see `attest`).
+    Attested,
     Disabled,
 }
 
@@ -106,7 +108,13 @@ impl Evaluation {
         let copy_key = |finding: &Finding| {
             let rule = *index.get(finding.rule.as_str())?;
             let (object, rank) = copies.get(finding.unit).copied().flatten()?;
-            Some(((rule, object, fnv1a_64(finding.message.as_bytes())), rank))
+            // Copies may name the object differently (a Helm release prefix): the message is
+            // compared without the object's own name.
+            let message = match &finding.object {
+                Some(label) => Cow::Owned(finding.message.replace(label.as_str(), "\0")),
+                None => Cow::Borrowed(finding.message.as_str()),
+            };
+            Some(((rule, object, fnv1a_64(message.as_bytes())), rank))
         };
         let mut source: HashMap<(usize, u128, u64), u64> = HashMap::new();
         for (key, rank) in self.findings.iter().filter_map(copy_key) {

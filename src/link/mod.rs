@@ -6,6 +6,12 @@
 //! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
 //!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
 //!   the Dockerfile's `path`;
+//! - `linked.monitors` also names the annotated Services, GMP/VictoriaMetrics scrape objects and
+//!   Prometheus scrape jobs (`scrape_configs` in a config file or ConfigMap) that scrape it;
+//! - a workload gains `linked.serving` (a port or a Service), `linked.database` (the engine its
+//!   image runs) and `linked.persistent` (a volume that outlives the pod);
+//! - a container whose image a skaffold config or a CI build step of the repo tags gains
+//!   `facts.image.built_by` (that file);
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
 //! - a compose service gains `facts.deployed_by` (the Kubernetes workloads running its image)
 //!   and `facts.dockerfile`; a Dockerfile a service builds with a healthcheck gains
@@ -18,15 +24,21 @@
 //!   the objects it names and whether the repo defines them (see `refs`).
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload), `selected` (what a selecting object picks), `refs` (objects named), `images` (image ↔ Dockerfile), `compose` (compose
-//! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
+//! covers a workload), `selected` (what a selecting object picks), `refs` (objects named),
+//! `unseen` (where unseen objects may come from), `images` (image ↔ Dockerfile), `builds`
+//! (images the repo's build tooling tags), `shape` (serving, database, persistent), `compose`
+//! (compose service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files
+//! and facts).
 
+mod builds;
 mod compose;
 mod images;
+mod monitoring;
 mod objects;
 mod refs;
 mod repo;
 mod selected;
+mod shape;
 mod unseen;
 mod workloads;
 
@@ -109,6 +121,14 @@ pub fn link(
     link_refs(documents);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
+    let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
+    shape::add_shape(documents, &workload_docs);
+    monitoring::add_monitors(documents, &objects, &workloads);
+    builds::mark_built(
+        documents,
+        &workload_docs,
+        &builds::built_images(documents, files),
+    );
     add_duplicate_keys(&mut repo, files, duplicate_keys);
     add_unseen_sources(&mut repo, documents, files, other_files);
     repo

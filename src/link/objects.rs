@@ -327,9 +327,14 @@ impl Object {
 pub(super) fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
     let node = match kind {
         "NetworkPolicy" => tree.lookup(root, "spec.podSelector"),
-        "Service" | "PodDisruptionBudget" | "ServiceMonitor" | "PodMonitor" => {
-            tree.lookup(root, "spec.selector")
-        }
+        "Service"
+        | "PodDisruptionBudget"
+        | "ServiceMonitor"
+        | "PodMonitor"
+        | "PodMonitoring"
+        | "ClusterPodMonitoring"
+        | "VMPodScrape"
+        | "VMServiceScrape" => tree.lookup(root, "spec.selector"),
         _ => None,
     };
     match (node, kind) {

@@ -11,7 +11,6 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::accept;
 use crate::engine;
 use crate::engine::Rule;
 use crate::engine::eval::{self, Scan};
@@ -23,6 +22,7 @@ use crate::parse;
 use crate::report::{self, Artifact, FileError, Report};
 use crate::settings::Settings;
 use crate::source::{FileId, Loc, SourceFile, escape_controls};
+use crate::{accept, attest};
 
 use read::Read;
 
@@ -196,6 +196,12 @@ fn assemble(
         &settings.ignores,
         &settings.today,
     );
+    attest::apply(
+        &mut evaluation,
+        &active,
+        &settings.attestations,
+        &settings.today,
+    );
     if let Some(baseline) = &settings.baseline {
         accept::apply_baseline(&mut evaluation, &active, &files, baseline);
     }
@@ -209,10 +215,12 @@ fn assemble(
             .collect(),
         gate: &settings.gate,
         expired_ignores: accept::expired(&settings.ignores, &settings.today).collect(),
+        attestations: &settings.attestations,
+        today: &settings.today,
         files: &files,
         artifacts,
         errors,
-        copies: scope::copy_keys(&documents, &paths),
+        copies: scope::copy_keys(&documents, &paths, &settings.release.name),
     };
     let report = report::build::build(scanned, evaluation);
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while

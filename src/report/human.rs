@@ -183,6 +183,25 @@ fn summary(out: &mut String, report: &Report) {
             expired.rule, expired.until
         );
     }
+    for attestation in &report.attestations {
+        let (by, evidence) = (
+            escape_controls(&attestation.by),
+            escape_controls(&attestation.evidence),
+        );
+        let _ = if attestation.expired {
+            writeln!(
+                out,
+                "golive.toml: the attestation of {} by {by} expired on {}; the rule is checked again",
+                attestation.rule, attestation.expires
+            )
+        } else {
+            writeln!(
+                out,
+                "attested: {} by {by} on {} (until {}): {evidence}",
+                attestation.rule, attestation.date, attestation.expires
+            )
+        };
+    }
     // One line per reason: a chart with forty templates should not bury the findings.
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for artifact in report.artifacts.iter().filter(|a| a.status == "skipped") {

@@ -3,9 +3,11 @@
 
 pub mod build;
 pub mod catalog;
+pub mod checklist;
 pub mod checkstyle;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -63,6 +65,9 @@ pub struct Report {
     /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_ignores: Vec<ExpiredIgnore>,
+    /// `[[attest]]` sign-offs of golive.toml, current and expired, by rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
@@ -85,6 +90,8 @@ pub struct RuleResult {
     pub title: Arc<str>,
     #[serde(skip)]
     pub summary: Arc<str>,
+    #[serde(skip)]
+    pub rationale: Arc<str>,
     #[serde(skip)]
     pub remediation: Arc<str>,
 }
@@ -146,6 +153,21 @@ pub struct ExpiredIgnore {
     pub until: String,
 }
 
+/// A sign-off of a rule (`[[attest]]`); text from golive.toml, control characters escaped.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub rule: String,
+    pub by: String,
+    /// `YYYY-MM-DD`: the day of the sign-off.
+    pub date: String,
+    /// `YYYY-MM-DD`: the last day it counts.
+    pub expires: String,
+    pub evidence: String,
+    /// Past `expires`: the rule is checked again as if never signed off.
+    pub expired: bool,
+}
+
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
@@ -189,6 +211,14 @@ pub fn rule_doc_url(id: &str) -> String {
 }
 
 impl Report {
+    /// The sign-off that decides `rule`: the current one valid longest, else the last to expire.
+    pub fn attestation(&self, rule: &str) -> Option<&Attestation> {
+        self.attestations
+            .iter()
+            .filter(|a| a.rule == rule)
+            .max_by(|a, b| (!a.expired, &a.expires).cmp(&(!b.expired, &b.expires)))
+    }
+
     /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
     pub fn rule(&self, id: &str) -> Option<(usize, &RuleResult)> {
         self.rules.iter().enumerate().find(|(_, r)| r.id == id)
