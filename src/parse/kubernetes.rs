@@ -10,11 +10,16 @@ use crate::source::Loc;
 /// A document is a Kubernetes object when it has string `apiVersion` and `kind` and a `metadata`
 /// mapping; CI files, OpenAPI, compose files and Helm values never do.
 pub fn is_object(tree: &Tree, root: NodeId) -> bool {
-    let string = |key| tree.get(root, key).and_then(|n| tree.as_str(n)).is_some();
     let metadata = tree
         .get(root, "metadata")
         .is_some_and(|m| matches!(tree.value(m), Value::Map(_)));
-    string("apiVersion") && string("kind") && metadata
+    has_type(tree, root) && metadata
+}
+
+/// A mapping with a string `apiVersion` and `kind`.
+pub fn has_type(tree: &Tree, root: NodeId) -> bool {
+    let string = |key| tree.get(root, key).and_then(|n| tree.as_str(n)).is_some();
+    matches!(tree.value(root), Value::Map(_)) && string("apiVersion") && string("kind")
 }
 
 pub fn kind(tree: &Tree, root: NodeId) -> &str {
@@ -38,7 +43,11 @@ pub fn namespace(tree: &Tree, root: NodeId) -> &str {
 
 /// `Deployment/api`, for messages.
 pub fn label(tree: &Tree, root: NodeId) -> String {
-    format!("{}/{}", kind(tree, root), name(tree, root))
+    match name(tree, root) {
+        // An item of a hand-written List may have no name yet.
+        "" => format!("{} (unnamed)", kind(tree, root)),
+        name => format!("{}/{name}", kind(tree, root)),
+    }
 }
 
 /// The pod template (`{metadata, spec}`) of a workload, for every kind that runs pods.
