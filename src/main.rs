@@ -23,9 +23,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, Format, FormatSpec,
-    InitArgs, MergeArgs, RulesArgs,
+    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, FixArgs, Format,
+    FormatSpec, InitArgs, MergeArgs, RepoArgs, RulesArgs,
 };
+use golive::compare::Previous;
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
 use golive::{Input, fleet};
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check(&args),
         Command::Checklist(args) => checklist(&args),
+        Command::Fix(args) => fix(&args).map(|()| true),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
@@ -95,7 +97,13 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             "--baseline and --write-baseline do not work on a fleet (`[fleet] services`)"
         ));
     }
-    let reports = score(args, &plan.services)?;
+    let previous = args
+        .compare
+        .as_deref()
+        .map(golive::compare::Previous::load)
+        .transpose()?;
+    let alone = plan.services.len() == 1 && !plan.fleet;
+    let reports = score(args, &plan.services, previous.as_ref(), alone)?;
     if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
         return write_baseline(file, report);
     }
@@ -109,7 +117,14 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
 
 /// Scores every service, in parallel; settings are resolved once per settings file, before
 /// the scan, so a broken file stops the run (exit 2) before any work.
-fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Report>> {
+/// With `previous` (`--compare`), each report is compared with its previous one; `alone`: one
+/// repository, not a fleet.
+fn score(
+    args: &CheckArgs,
+    services: &[fleet::Service],
+    previous: Option<&Previous>,
+    alone: bool,
+) -> miette::Result<Vec<Report>> {
     let today = today();
     let flags = args.flags();
     let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
@@ -144,7 +159,11 @@ fn score(args: &CheckArgs, services: &[fleet::Service]) -> miette::Result<Vec<Re
     let reports = jobs
         .into_par_iter()
         .map(|(target, input, index)| {
-            let report = golive::check(input, target, &resolved[index].1);
+            let settings = &resolved[index].1;
+            let mut report = golive::check(input, target, settings);
+            if let Some(previous) = previous {
+                previous.apply(&mut report, &settings.gate, alone);
+            }
             progress.inc(1);
             report
         })
@@ -201,18 +220,24 @@ fn delayed_spinner() -> ProgressBar {
     spinner
 }
 
+/// The settings and report target of a command that reads one repository (`checklist`,
+/// `fix`), as `check` would.
+fn repo_settings(repo: &RepoArgs, command: &str) -> miette::Result<(Settings, String)> {
+    if !repo.path.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a folder: `golive {command}` reads one repository",
+            repo.path.display()
+        ));
+    }
+    let settings = settings::resolve(&repo.flags(), &repo.path, today())?;
+    Ok((settings, repo.path.display().to_string()))
+}
+
 /// `golive checklist`: one repository's rules as a launch-review document; exit 1 when its gate
 /// fails, as `check` would.
 fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
-    if !args.path.is_dir() {
-        return Err(miette::miette!(
-            "{} is not a folder: `golive checklist` reviews one repository",
-            args.path.display()
-        ));
-    }
-    let settings = settings::resolve(&args.flags(), &args.path, today())?;
-    let target = args.path.display().to_string();
-    let report = golive::check(Input::Dir(&args.path), &target, &settings);
+    let (settings, target) = repo_settings(&args.repo, "checklist")?;
+    let report = golive::check(Input::Dir(&args.repo.path), &target, &settings);
     let checklist = report::checklist::Checklist::of(&report);
     let text = match args.format {
         ChecklistFormat::Human => report::checklist::human(&checklist),
@@ -221,6 +246,46 @@ fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(report.gate.passed)
+}
+
+/// `golive fix`: the diff on stdout (nothing when there is nothing to fix), what was done or
+/// left undone on stderr.
+fn fix(args: &FixArgs) -> miette::Result<()> {
+    let (settings, target) = repo_settings(&args.repo, "fix")?;
+    let root = &args.repo.path;
+    let (_, plan) = golive::pipeline::fix(root, &target, &settings);
+    for skipped in &plan.skipped {
+        let at = match (&skipped.path, skipped.line) {
+            (Some(path), Some((line, column))) => format!("{path}:{line}:{column}"),
+            (Some(path), None) => path.clone(),
+            (None, _) => "(repository)".to_owned(),
+        };
+        eprintln!(
+            "golive: not fixed: {} {}: {}",
+            skipped.rule,
+            golive::report::clean(&at),
+            skipped.reason
+        );
+    }
+    let fixed: usize = plan.changes.iter().map(|c| c.findings).sum();
+    let files = plan.changes.len();
+    let summary = format!(
+        "fixes for {fixed} finding{} in {files} file{}",
+        if fixed == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" }
+    );
+    if args.write {
+        plan.write(root).map_err(|e| miette::miette!("{e}"))?;
+        eprintln!("golive: wrote {summary}");
+    } else {
+        let _ = std::io::stdout().lock().write_all(plan.diff().as_bytes());
+        if files > 0 {
+            eprintln!("golive: {summary}; `golive fix --write` applies them");
+        } else {
+            eprintln!("golive: nothing to fix");
+        }
+    }
+    Ok(())
 }
 
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.

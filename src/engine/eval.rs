@@ -9,7 +9,7 @@ use super::compile::{Category, Condition, Rule, Scope, Severity, TemplatePart};
 use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
 use crate::hash::fnv1a_64;
-use crate::model::{DocKind, Document};
+use crate::model::{DocKind, Document, NodeId};
 use crate::source::{Loc, SourceFile, escape_controls};
 
 /// The parsed repository a rule set is evaluated on.
@@ -41,6 +41,8 @@ pub struct Finding {
     /// The document the finding is about (its index in the scan; `REPO_UNIT` for the repo), so
     /// a rule is scored per document, not per item.
     pub unit: usize,
+    /// The failing item in the document's tree (what `golive fix` edits).
+    pub item: NodeId,
 }
 
 /// The unit of findings about the repository as a whole.
@@ -488,6 +490,7 @@ fn finding(
         help: rule.help.clone(),
         annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
         unit,
+        item: cx.item,
     }
 }
 
@@ -506,7 +509,11 @@ fn render_message(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>) -> String {
                 let quoted: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
                 out.push_str(&quoted.join(", "));
             }
-            TemplatePart::Value(path) => {
+            TemplatePart::Dir => {
+                let file = scan.path(cx.doc.file).unwrap_or_default();
+                out.push_str(file.rsplit_once('/').map_or("", |(dir, _)| dir));
+            }
+            TemplatePart::Value(path) | TemplatePart::Optional(path) => {
                 let (tree, hits) = cx.resolve(path);
                 let values: Vec<String> = hits
                     .iter()

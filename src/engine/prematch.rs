@@ -56,7 +56,7 @@ impl TextPatterns {
                 .anchor
                 .iter()
                 .chain(rule.message.parts.iter().filter_map(|part| match part {
-                    TemplatePart::Value(path) => Some(path),
+                    TemplatePart::Value(path) | TemplatePart::Optional(path) => Some(path),
                     _ => None,
                 }));
             if other_paths.any(may_read_text) {

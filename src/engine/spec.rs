@@ -73,6 +73,73 @@ pub struct RuleSpec {
     #[serde(default)]
     #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
+    /// The mechanical fix `golive fix` writes for a finding of this rule.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// A fix: exactly one of `set`, `replace`, `exec_form`, `create`, applied to the failing item
+/// as byte-range edits of the file it was read from (comments, key order and formatting stay).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    /// Only items that also meet this condition (read like `check`) are fixed.
+    #[serde(default)]
+    pub when: Option<ConditionSpec>,
+    /// Why an item `when` leaves out is not fixed, as `golive fix` says it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub otherwise: Option<Spanned<String>>,
+    /// What the fix does, in a few words for the rule's docs (default: generated from the
+    /// operation).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub does: Option<Spanned<String>>,
+    /// YAML fields the item must hold: missing keys are inserted (indented as the file is), a
+    /// scalar with another value is replaced, and a list gains the listed items it lacks.
+    #[serde(default)]
+    pub set: Option<Vec<FixField>>,
+    /// Every match of a regex in the item's source text replaced (`$1` names a group).
+    #[serde(default)]
+    pub replace: Option<FixReplace>,
+    /// `true`: a shell-form `CMD`/`ENTRYPOINT` rewritten as a JSON array, only when it has no
+    /// quotes, variables, operators or globs, so splitting at blanks is what the shell would do.
+    #[serde(default)]
+    pub exec_form: Option<bool>,
+    /// A new file from a template whose `{path}` placeholders are filled from the item
+    /// (`{path?}`: the line is left out when the path has no value; `{dir}`: the folder of the
+    /// item's file). Not written when the file exists.
+    #[serde(default)]
+    pub create: Option<FixCreate>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixField {
+    /// Dotted keys below the item, e.g. `securityContext.allowPrivilegeEscalation`.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// A scalar, or a list of scalars the field's list must contain.
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixReplace {
+    #[schemars(with = "String")]
+    pub regex: Spanned<String>,
+    #[schemars(with = "String")]
+    pub with: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixCreate {
+    /// The new file's path, relative to the scanned root.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    #[schemars(with = "String")]
+    pub text: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -271,7 +271,7 @@ thread_local! {
 
 /// Reads a file the walk found to be `size` bytes into this thread's buffer and hands `use_text`
 /// its text (invalid UTF-8 decoded lossily), or why it cannot be read.
-fn with_file_text<T>(
+pub(super) fn with_file_text<T>(
     path: &Path,
     size: u64,
     use_text: impl FnOnce(Result<&str, String>) -> T,

@@ -113,6 +113,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             categories: &categories,
             severities: &severities,
             errors: errors.len(),
+            only_new: false,
         },
     );
     let mut suppressed: Vec<Suppressed> = evaluation
@@ -210,6 +211,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         attestations,
         artifacts,
         errors,
+        comparison: None,
         sources,
     }
 }

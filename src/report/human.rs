@@ -104,6 +104,48 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
         }
     }
     summary(out, report);
+    comparison(out, report, &paint);
+}
+
+/// `--compare`: the score change, then each new and each fixed finding on one line.
+fn comparison(out: &mut String, report: &Report, paint: &Paint) {
+    let Some(comparison) = &report.comparison else {
+        return;
+    };
+    let file = escape_controls(&comparison.file);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let (new, fixed) = (comparison.new.len(), comparison.fixed.len());
+    let change = match (&comparison.previous, comparison.score_delta) {
+        (Some(previous), Some(delta)) => format!(
+            "score {:.1} → {:.1} ({delta:+.1}), grade {} → {}",
+            previous.score, report.score, previous.grade, report.grade
+        ),
+        _ => "no previous report of this service".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{} {file}: {change}; {new} new finding{}, {fixed} fixed",
+        paint.bold("compared with"),
+        plural(new),
+    );
+    let rows = (comparison.new.iter().map(|f| ("new", f)))
+        .chain(comparison.fixed.iter().map(|f| ("fixed", f)));
+    for (what, finding) in rows {
+        let at = match (&finding.path, finding.line, finding.column) {
+            (Some(path), Some(line), Some(column)) => format!("{path}:{line}:{column}"),
+            (Some(path), _, _) => path.clone(),
+            (None, _, _) => "(repository)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {:<8} {} {}: {}",
+            paint.verdict(what == "fixed", &format!("{what:<5}")),
+            finding.severity.as_str(),
+            finding.rule,
+            escape_controls(&at),
+            escape_controls(&finding.message)
+        );
+    }
 }
 
 fn category_table(out: &mut String, report: &Report, paint: &Paint) {
@@ -257,10 +299,14 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         .max()
         .unwrap_or(0)
         .clamp(40, 100);
+    // `--compare`: the change since the previous report, `new` for a service it lacks.
+    let compared = reports.iter().any(|r| r.comparison.is_some());
     let _ = writeln!(
         out,
-        "\n{:<width$} {:>5}  grade  gate    top finding",
-        "service", "score"
+        "\n{:<width$} {:>5}{}  grade  gate    top finding",
+        "service",
+        "score",
+        if compared { "  change" } else { "" }
     );
     for (report, name) in reports.iter().zip(&names) {
         let top = top_finding(report).map_or("-", |f| f.rule.as_str());
@@ -269,9 +315,15 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         } else {
             "failed"
         };
+        let change = match report.comparison.as_ref().map(|c| c.score_delta) {
+            Some(Some(delta)) => format!("  {delta:>+6.1}"),
+            Some(None) => format!("  {:>6}", "new"),
+            None if compared => format!("  {:>6}", "-"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{name:<width$} {:>5.1}  {:<5}  {}  {top}",
+            "{name:<width$} {:>5.1}{change}  {:<5}  {}  {top}",
             report.score,
             report.grade,
             paint.verdict(report.gate.passed, &format!("{gate:<6}"))

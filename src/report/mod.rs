@@ -70,6 +70,9 @@ pub struct Report {
     pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
+    /// `--compare PREVIOUS.json`: what changed since an earlier report of the same service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
     #[serde(skip)]
     pub sources: BTreeMap<String, Arc<str>>,
@@ -189,6 +192,31 @@ pub struct FileError {
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
+}
+
+/// What changed since an earlier report of the same service (`--compare`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// The previous report file, as given.
+    pub file: String,
+    /// The previous report of this service; `None` when the file has none (a new service).
+    pub previous: Option<PreviousReport>,
+    /// This score minus the previous one; `None` without a previous report.
+    pub score_delta: Option<f64>,
+    /// Findings the previous report did not have, in report order.
+    pub new: Vec<Finding>,
+    /// Findings of the previous report this one no longer has.
+    pub fixed: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousReport {
+    pub target: String,
+    pub score: f64,
+    #[serde(deserialize_with = "read::grade")]
+    pub grade: Word,
 }
 
 /// Several PATHs: one report each.
