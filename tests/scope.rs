@@ -276,3 +276,45 @@ fn a_workload_whose_image_is_named_load_is_a_load_generator() {
         vec![("k8s/edge.yaml".to_owned(), 17)]
     );
 }
+
+#[test]
+fn compose_variables_from_dot_env_link_a_service_to_its_dockerfile() {
+    let compose = "services:\n  api:\n    image: ${REGISTRY}/api:${API_TAG}\n    build:\n      context: .\n      dockerfile: ${API_DOCKERFILE}\n    ports: [\"8080:8080\"]\n";
+    let dockerfile =
+        "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY api /api\nENTRYPOINT [\"/api\"]\n";
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[
+            ("compose.yaml", compose),
+            ("src/api/Dockerfile", dockerfile),
+        ],
+    );
+    // Without `.env` the Dockerfile is built by nothing golive can see: the one missing
+    // healthcheck is reported twice, on the service and on the Dockerfile.
+    let worse = report(dir.path());
+    assert_eq!(
+        at(&worse, "health-check-defined"),
+        vec![("src/api/Dockerfile".to_owned(), 1)]
+    );
+    assert_eq!(
+        at(&worse, "compose-healthcheck"),
+        vec![("compose.yaml".to_owned(), 2)]
+    );
+
+    // Twin: `.env` names the Dockerfile and the tag, as `docker compose` reads them.
+    write(
+        dir.path(),
+        &[(
+            ".env",
+            "REGISTRY=ghcr.io/acme\nAPI_TAG=1.4.2\nAPI_DOCKERFILE=./src/api/Dockerfile\n",
+        )],
+    );
+    let better = report(dir.path());
+    assert!(at(&better, "health-check-defined").is_empty());
+    assert_eq!(
+        at(&better, "compose-healthcheck"),
+        vec![("compose.yaml".to_owned(), 2)]
+    );
+    assert!(at(&better, "compose-image-tag-pinned").is_empty());
+}
