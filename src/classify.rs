@@ -36,8 +36,11 @@ const SOURCE_EXTENSIONS: [&str; 18] = [
     "rs", "rb", "php", "vb",
 ];
 
-const DEPENDENCY_FILES: [&str; 8] = [
+const DEPENDENCY_FILES: [&str; 11] = [
     "go.mod",
+    "Gemfile",
+    "composer.json",
+    "mix.exs",
     "package.json",
     "pyproject.toml",
     "Pipfile",
@@ -146,6 +149,9 @@ mod tests {
             ("go.mod", Some(DocKind::Dependencies)),
             ("requirements-dev.txt", Some(DocKind::Dependencies)),
             ("src/App.csproj", Some(DocKind::Dependencies)),
+            ("Gemfile", Some(DocKind::Dependencies)),
+            ("composer.json", Some(DocKind::Dependencies)),
+            ("mix.exs", Some(DocKind::Dependencies)),
             ("cmd/main.go", Some(DocKind::Source)),
             ("api/x.pb.go", None),
             ("logo.png", None),

@@ -83,7 +83,7 @@ fn a_better_service_passes_with_its_old_debt_and_lists_what_it_fixed() {
     let tail = &out[out.find("compared with").unwrap_or_else(|| panic!("{out}"))..];
     let tail = tail.replace(&*file.to_string_lossy(), "previous.json");
     insta::assert_snapshot!(tail, @"
-    compared with previous.json: score 55.1 → 60.3 (+5.2), grade F → D; 0 new findings, 1 fixed
+    compared with previous.json: score 57.8 → 62.7 (+4.9), grade F → D; 0 new findings, 1 fixed
       fixed critical k8s-privileged-container k8s/deployment.yaml:21:25: container `cart` of Deployment/cart runs privileged: it has every capability of the node's root user
     ");
 }
@@ -189,9 +189,9 @@ fn the_fleet_table_and_the_markdown_report_show_the_change() {
     let table = out[out.rfind("\nservice ").unwrap_or_else(|| panic!("{out}"))..].trim_start();
     insta::assert_snapshot!(table, @"
     service                                  score  change  grade  gate    top finding
-    before                                    55.1    +0.0  F      passed  k8s-privileged-container
-    better                                    60.3    +0.0  D      passed  readme-present
-    worse                                     52.6     new  F      failed  k8s-privileged-container
+    before                                    57.8    +0.0  F      passed  k8s-privileged-container
+    better                                    62.7    +0.0  D      passed  readme-present
+    worse                                     55.4     new  F      failed  k8s-privileged-container
     3 services, 1 failed the gate
     ");
     let previous = previous(&["before"]);
@@ -212,7 +212,7 @@ fn the_fleet_table_and_the_markdown_report_show_the_change() {
         .lines()
         .filter(|l| l.starts_with("### Since") || l.starts_with("- new"));
     insta::assert_snapshot!(since.collect::<Vec<_>>().join("\n"), @"
-    ### Since previous.json: score 55.1 → 52.6 (-2.5), 1 new, 0 fixed
+    ### Since previous.json: score 57.8 → 55.4 (-2.4), 1 new, 0 fixed
     - new: **medium** `docker-no-curl-pipe-shell` Dockerfile runs a script downloaded at build time (`curl … | sh`) without verifying it — [worse/Dockerfile:5](worse/Dockerfile#L5)
     ");
 }

@@ -10,7 +10,7 @@ use serde_saphyr::Spanned;
 use super::fix::{Action, Field, FieldValue, Fix, FixRegex, Scalar};
 use super::path::Path;
 use super::pattern::Pattern;
-use super::spec::{ConditionSpec, FixSpec, RuleSpec};
+use super::spec::{Bound, ConditionSpec, FixSpec, RuleSpec};
 use crate::model::DocKind;
 use crate::problems::FileProblems;
 
@@ -183,6 +183,33 @@ pub enum Literal {
     Text(String),
 }
 
+/// What `at_least` / `at_most` compare with.
+#[derive(Clone, Debug)]
+pub enum Limit {
+    Fixed(f64),
+    /// The numbers at a path; `percent` turns a percentage on the compared side into a count.
+    At {
+        path: Path,
+        percent: Option<Rounding>,
+    },
+}
+
+impl Limit {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Limit::Fixed(_) => None,
+            Limit::At { path, .. } => Some(path),
+        }
+    }
+}
+
+/// How a percentage of a count becomes a count, as the Kubernetes field it stands for rounds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    Up,
+    Down,
+}
+
 #[derive(Clone, Debug)]
 pub enum Condition {
     All(Vec<Condition>),
@@ -193,10 +220,11 @@ pub enum Condition {
     Equals(Path, Literal),
     OneOf(Path, Vec<Literal>),
     Matches(Path, Pattern),
-    AtLeast(Path, f64),
-    AtMost(Path, f64),
+    AtLeast(Path, Limit),
+    AtMost(Path, Limit),
     TextMatches(Path, Pattern),
     In(Path, Path),
+    NotIn(Path, Path),
     /// A part already decided for this scan (see `condition::specialise`); never written by
     /// rule authors.
     Known(bool, Option<crate::source::Loc>),
@@ -219,6 +247,7 @@ impl Condition {
             | Condition::AtLeast(..)
             | Condition::AtMost(..)
             | Condition::In(..)
+            | Condition::NotIn(..)
             | Condition::Known(..) => {}
         }
     }
@@ -237,10 +266,11 @@ impl Condition {
             Condition::Equals(p, _)
             | Condition::OneOf(p, _)
             | Condition::Matches(p, _)
-            | Condition::AtLeast(p, _)
-            | Condition::AtMost(p, _)
             | Condition::TextMatches(p, _) => repo(p),
-            Condition::In(p, among) => repo(p) && repo(among),
+            Condition::AtLeast(p, limit) | Condition::AtMost(p, limit) => {
+                repo(p) && limit.path().is_none_or(repo)
+            }
+            Condition::In(p, among) | Condition::NotIn(p, among) => repo(p) && repo(among),
             Condition::Known(..) => true,
         }
     }
@@ -257,6 +287,8 @@ pub enum TemplatePart {
     Text(String),
     Object,
     File,
+    /// The check's `exists` paths that do not hold for the item.
+    Unmet,
     /// The folder of the item's file (`{dir}`; empty at the root).
     Dir,
     Value(Path),
@@ -661,21 +693,59 @@ fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
                 _ => never(),
             }
         }
-        ConditionSpec::AtLeast(c) | ConditionSpec::AtMost(c) => {
-            let Some(bound) = c.value.as_f64() else {
-                p.at(&c.path, "`value` must be a number");
-                return never();
-            };
-            match (path_of(&c.path, p), spec) {
-                (Some(path), ConditionSpec::AtLeast(_)) => Condition::AtLeast(path, bound),
-                (Some(path), _) => Condition::AtMost(path, bound),
-                (None, _) => never(),
+        ConditionSpec::AtLeast(bound) | ConditionSpec::AtMost(bound) => {
+            match (path_of(&bound.path, p), limit(bound, p), spec) {
+                (Some(path), Some(limit), ConditionSpec::AtLeast(_)) => {
+                    Condition::AtLeast(path, limit)
+                }
+                (Some(path), Some(limit), _) => Condition::AtMost(path, limit),
+                _ => never(),
             }
         }
-        ConditionSpec::In(m) => match (path_of(&m.path, p), path_of(&m.among, p)) {
-            (Some(path), Some(among)) => Condition::In(path, among),
-            _ => never(),
-        },
+        ConditionSpec::In(m) | ConditionSpec::NotIn(m) => {
+            match (path_of(&m.path, p), path_of(&m.among, p), spec) {
+                (Some(path), Some(among), ConditionSpec::In(_)) => Condition::In(path, among),
+                (Some(path), Some(among), _) => Condition::NotIn(path, among),
+                _ => never(),
+            }
+        }
+    }
+}
+
+fn limit(bound: &Bound, p: &mut Problems<'_>) -> Option<Limit> {
+    let percent = bound.percent.as_ref().and_then(|r| match r.value.as_str() {
+        "up" => Some(Rounding::Up),
+        "down" => Some(Rounding::Down),
+        other => {
+            p.at(
+                r,
+                format!("unknown percent rounding `{other}`; `up` or `down`"),
+            );
+            None
+        }
+    });
+    match (&bound.value, &bound.value_at) {
+        (Some(value), None) => {
+            if let Some(r) = &bound.percent {
+                p.at(
+                    r,
+                    "`percent` needs `value_at`: a percentage is a share of a count",
+                );
+            }
+            let fixed = value.as_f64().map(Limit::Fixed);
+            if fixed.is_none() {
+                p.at(&bound.path, "`value` must be a number");
+            }
+            fixed
+        }
+        (None, Some(at)) => Some(Limit::At {
+            path: path_of(at, p)?,
+            percent,
+        }),
+        _ => {
+            p.at(&bound.path, "give exactly one of `value` and `value_at`");
+            None
+        }
     }
 }
 
@@ -715,6 +785,7 @@ fn template(message: &Spanned<String>, what: &str, p: &mut Problems<'_>) -> Temp
         parts.push(match name {
             "object" => TemplatePart::Object,
             "file" => TemplatePart::File,
+            "unmet" => TemplatePart::Unmet,
             "dir" => TemplatePart::Dir,
             _ => match Path::parse(name.trim_end_matches('?')) {
                 Ok(path) if name.ends_with('?') => TemplatePart::Optional(path),

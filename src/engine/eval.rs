@@ -503,6 +503,12 @@ fn render_message(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>) -> String {
                 out.push_str(cx.doc.label.as_deref().unwrap_or("the repository"))
             }
             TemplatePart::File => out.push_str(scan.path(cx.doc.file).unwrap_or("the repository")),
+            TemplatePart::Unmet => {
+                let mut paths = Vec::new();
+                condition::unmet(&rule.check, cx, &mut paths);
+                let quoted: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+                out.push_str(&quoted.join(", "));
+            }
             TemplatePart::Dir => {
                 let file = scan.path(cx.doc.file).unwrap_or_default();
                 out.push_str(file.rsplit_once('/').map_or("", |(dir, _)| dir));

@@ -67,7 +67,9 @@ impl Action {
                             format!("<{}>", p.text)
                         }
                         TemplatePart::Dir => "<dir>".to_owned(),
-                        TemplatePart::Object | TemplatePart::File => String::new(),
+                        TemplatePart::Object | TemplatePart::File | TemplatePart::Unmet => {
+                            String::new()
+                        }
                     })
                     .collect();
                 format!("writes `{}`", parts.concat().trim_start_matches('/'))
@@ -462,7 +464,8 @@ fn fill(template: &Template, cx: Context<'_>, dir: &str) -> Result<String, Missi
             TemplatePart::Text(text) => out.push_str(text),
             TemplatePart::Dir => out.push_str(dir),
             TemplatePart::Object => out.push_str(cx.doc.label.as_deref().unwrap_or("")),
-            TemplatePart::File => {}
+            // A fix has no failed check to name.
+            TemplatePart::File | TemplatePart::Unmet => {}
             TemplatePart::Value(path) | TemplatePart::Optional(path) => {
                 let (tree, hits) = cx.resolve(path);
                 match hits.first().and_then(|id| flow(tree, *id)) {

@@ -168,14 +168,17 @@ pub enum ConditionSpec {
     OneOf(CompareMany),
     /// A value's text matches a regex.
     Matches(Pattern),
-    /// A number (or a list's length) is ≥ value.
-    AtLeast(Compare),
-    /// A number (or a list's length) is ≤ value.
-    AtMost(Compare),
+    /// A number (or a list's length) is ≥ `value`, or ≥ a number at `value_at`.
+    AtLeast(Bound),
+    /// A number (or a list's length) is ≤ `value`, or ≤ a number at `value_at`.
+    AtMost(Bound),
     /// Text (default path `text`) contains a regex match; findings point at the match.
     TextMatches(TextPattern),
     /// A value at `path` is among the values at `among`.
     In(Membership),
+    /// A value at `path` is not among the values at `among` (`not: {not_in: …}`: every value is
+    /// among them); the finding points at that value.
+    NotIn(Membership),
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -184,6 +187,30 @@ pub struct Compare {
     #[schemars(with = "String")]
     pub path: Spanned<String>,
     pub value: serde_json::Value,
+}
+
+/// What `at_least` / `at_most` compare with: a constant or the numbers at another path, which may
+/// be on a linked object (`linked.workloads[*].min_replicas`).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// A constant number. Give either `value` or `value_at`.
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// A path (same origins as `path`: the item, `$.` the document, `$repo.`); the condition
+    /// holds when a value at `path` compares so with any number there.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub value_at: Option<Spanned<String>>,
+    /// With `value_at`: a percentage at `path` (`50%`) is that share of the number it is compared
+    /// with, rounded `up` or `down` as the Kubernetes field does (PodDisruptionBudget fields and
+    /// `maxSurge` round up, a rolling update's `maxUnavailable` down). Without it a percentage is
+    /// not a number and satisfies nothing.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub percent: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -54,20 +54,22 @@ fn route(
         index,
         ..
     } = doc;
-    if kubernetes::is_object(&tree, root) {
-        if kubernetes::kind(&tree, root) == "List" {
-            let items = tree
-                .get(root, "items")
-                .map(|i| tree.items(i).to_vec())
-                .unwrap_or_default();
-            for item in items
-                .into_iter()
-                .filter(|i| kubernetes::is_object(&tree, *i))
-            {
-                out.push(kubernetes_doc(file, index, tree.clone(), item));
-            }
-            return;
+    // A `kind: List` (`kubectl get -o yaml`, hand-written lists) often has no `metadata`, nor
+    // do its items when written by hand: each item with an `apiVersion` and a `kind` is checked.
+    if kubernetes::kind(&tree, root) == "List" && kubernetes::has_type(&tree, root) {
+        let items = tree
+            .get(root, "items")
+            .map(|i| tree.items(i).to_vec())
+            .unwrap_or_default();
+        for item in items
+            .into_iter()
+            .filter(|i| kubernetes::has_type(&tree, *i))
+        {
+            out.push(kubernetes_doc(file, index, tree.clone(), item));
         }
+        return;
+    }
+    if kubernetes::is_object(&tree, root) {
         if kubernetes::kind(&tree, root) == "PrometheusRule"
             && let Some(spec) = tree.get(root, "spec")
         {
@@ -177,7 +179,7 @@ fn config_map_contents(
 }
 
 fn kubernetes_doc(file: FileId, index: usize, mut tree: Tree, root: NodeId) -> Document {
-    kubernetes::derive_pod(&mut tree, root);
+    kubernetes::derive_facts(&mut tree, root);
     let label = kubernetes::label(&tree, root);
     let mut document = Document::new(DocKind::Kubernetes, file, tree, root);
     document.index = index;

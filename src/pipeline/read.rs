@@ -168,6 +168,10 @@ fn read_one(
             let note = "Helm template: linted through its chart's `(rendered)` output";
             return unread(Some(note.to_owned()), Parsed::default());
         }
+        if entry.kind == DocKind::Yaml && parse::yaml::is_template(text) {
+            let note = "Templated YAML (`{{ … }}` or `{% … %}`): not YAML until rendered; not read";
+            return unread(Some(note.to_owned()), Parsed::default());
+        }
         if entry.kind == DocKind::Source {
             if periphery::is_vendored(&entry.path, text) {
                 let placed = Placed {
