@@ -44,7 +44,8 @@ fn regexes<'a>(condition: &'a spec::ConditionSpec, out: &mut Vec<(&'a str, bool)
         | C::OneOf(_)
         | C::AtLeast(_)
         | C::AtMost(_)
-        | C::In(_) => {}
+        | C::In(_)
+        | C::NotIn(_) => {}
     }
 }
 

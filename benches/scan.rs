@@ -43,7 +43,7 @@ fn sample(kind: DocKind) -> (String, String) {
     let mut text = String::new();
     let mut name = String::new();
     for i in 0..200 {
-        for (path, body) in generator::service(&format!("svc-{i}"), &mut rng) {
+        for (path, body) in generator::service(&format!("svc-{i}"), None, &mut rng) {
             let matches = match kind {
                 DocKind::Dockerfile => path == "Dockerfile",
                 DocKind::Markdown => path.ends_with(".md"),

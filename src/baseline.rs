@@ -123,9 +123,20 @@ impl Baseline {
     /// Which candidates the baseline covers. Exact matches (same line text) are taken first, so
     /// a tolerant match never steals the entry of an unchanged finding.
     pub fn covers(&self, candidates: &[Entry]) -> Vec<bool> {
+        self.cover(candidates, &[Entry::strict_key, Entry::loose_key])
+    }
+
+    /// Which candidates the baseline covers by rule, path, object and message alone: for
+    /// findings read back from a JSON report, which keeps no file texts to hash.
+    pub fn covers_by_message(&self, candidates: &[Entry]) -> Vec<bool> {
+        self.cover(candidates, &[Entry::loose_key])
+    }
+
+    /// Count-based matching, one pass per key in order: an entry covers one candidate at most.
+    fn cover(&self, candidates: &[Entry], keys: &[fn(&Entry) -> Key<'_>]) -> Vec<bool> {
         let mut used = vec![false; self.findings.len()];
         let mut covered = vec![false; candidates.len()];
-        let mut take = |key_of: fn(&Entry) -> Key<'_>, covered: &mut Vec<bool>| {
+        for key_of in keys {
             let mut pool: HashMap<_, Vec<usize>> = HashMap::new();
             for (i, entry) in self.findings.iter().enumerate().rev() {
                 if !used[i] {
@@ -141,9 +152,7 @@ impl Baseline {
                     *hit = true;
                 }
             }
-        };
-        take(Entry::strict_key, &mut covered);
-        take(Entry::loose_key, &mut covered);
+        }
         covered
     }
 }

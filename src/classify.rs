@@ -3,7 +3,7 @@
 use crate::model::DocKind;
 
 /// Folders whose files are never evidence about the service: dependencies, build output, VCS.
-pub const SKIPPED_DIRS: [&str; 13] = [
+pub const SKIPPED_DIRS: [&str; 14] = [
     ".git",
     "node_modules",
     "vendor",
@@ -17,6 +17,8 @@ pub const SKIPPED_DIRS: [&str; 13] = [
     "venv",
     ".terraform",
     ".idea",
+    // Yarn's own release and cache, checked in by Yarn Berry projects.
+    ".yarn",
 ];
 
 /// JSON files that are never manifests or dashboards; parsing them would only cost time.
@@ -34,8 +36,11 @@ const SOURCE_EXTENSIONS: [&str; 18] = [
     "rs", "rb", "php", "vb",
 ];
 
-const DEPENDENCY_FILES: [&str; 8] = [
+const DEPENDENCY_FILES: [&str; 11] = [
     "go.mod",
+    "Gemfile",
+    "composer.json",
+    "mix.exs",
     "package.json",
     "pyproject.toml",
     "Pipfile",
@@ -87,6 +92,9 @@ pub fn classify(path: &str) -> Option<DocKind> {
     match extension {
         "md" | "markdown" => Some(DocKind::Markdown),
         "yaml" | "yml" => Some(DocKind::Yaml),
+        // Prometheus rule files are often named `alert.rules`; other `.rules` files (udev,
+        // Snort) are not YAML, so only those the path says are Prometheus' are read.
+        "rules" if is_prometheus_path(&path.to_ascii_lowercase()) => Some(DocKind::Yaml),
         "json" if !NOISE_JSON.contains(&lower.as_str()) && !lower.ends_with(".lock.json") => {
             Some(DocKind::Json)
         }
@@ -103,6 +111,12 @@ pub fn is_dockerfile(name: &str) -> bool {
         || lower.starts_with("dockerfile.")
         || lower.ends_with(".dockerfile")
         || lower.starts_with("containerfile.")
+}
+
+fn is_prometheus_path(lower: &str) -> bool {
+    ["alert", "prometheus", "record", "monitoring"]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 /// Generated code says nothing about how the team writes the service.
@@ -135,10 +149,15 @@ mod tests {
             ("go.mod", Some(DocKind::Dependencies)),
             ("requirements-dev.txt", Some(DocKind::Dependencies)),
             ("src/App.csproj", Some(DocKind::Dependencies)),
+            ("Gemfile", Some(DocKind::Dependencies)),
+            ("composer.json", Some(DocKind::Dependencies)),
+            ("mix.exs", Some(DocKind::Dependencies)),
             ("cmd/main.go", Some(DocKind::Source)),
             ("api/x.pb.go", None),
             ("logo.png", None),
             ("overlays/prod/Kustomization", Some(DocKind::Yaml)),
+            ("deploy/prometheus/alert.rules", Some(DocKind::Yaml)),
+            ("etc/udev/99-usb.rules", None),
         ];
         for (path, kind) in cases {
             assert_eq!(classify(path), kind, "{path}");

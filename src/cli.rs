@@ -25,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Score one or more service repositories (`-` reads a manifest stream from stdin).
     Check(Box<CheckArgs>),
+    /// Print a go-live checklist of one repository: one item per rule with its status
+    /// (passed, failed, attested, suppressed, not_applicable) and the evidence behind it.
+    Checklist(ChecklistArgs),
+    /// Print a unified diff of the mechanical fixes for a repository's findings; `--write`
+    /// applies them.
+    Fix(FixArgs),
     /// Combine JSON reports (e.g. of `check --shard K/N` runs) into one fleet report.
     Merge(MergeArgs),
     /// List the rules.
@@ -67,7 +73,7 @@ pub struct CheckArgs {
     pub paths: Vec<PathBuf>,
     /// Output format, optionally written to a file: FORMAT[=PATH], repeatable (at most one
     /// without a PATH, which goes to stdout; default: human). Formats: human, json, sarif,
-    /// junit, github, markdown, gitlab, checkstyle.
+    /// junit, github, markdown, gitlab, checkstyle, html.
     #[arg(long, value_name = "FORMAT[=PATH]", value_parser = parse_format_spec)]
     pub format: Vec<FormatSpec>,
     /// Fail the gate below this score (0–100).
@@ -108,6 +114,11 @@ pub struct CheckArgs {
     /// Record the current findings in FILE (JSON) and exit 0; later runs pass it to --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Compare with an earlier JSON report (`--format json=FILE`): score delta, new and fixed
+    /// findings; the gate fails when the score dropped or a new finding is at or above
+    /// --fail-on. A fleet is compared service by service.
+    #[arg(long, value_name = "PREVIOUS.json")]
+    pub compare: Option<PathBuf>,
     /// Score each service of the monorepo at PATH on its own: every folder (up to 3 levels
     /// down) with a Dockerfile, or with a README and deployment manifests. `[fleet] services`
     /// globs in golive.toml name the services instead (and need no --discover).
@@ -146,6 +157,59 @@ impl CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ChecklistArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    #[arg(long, value_enum, default_value_t = ChecklistFormat::Human)]
+    pub format: ChecklistFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Apply the fixes instead of printing them.
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// The flags of a command that reads one repository as `check` would (`checklist`, `fix`).
+#[derive(Debug, clap::Args)]
+pub struct RepoArgs {
+    /// Repository (default: the current directory).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub path: PathBuf,
+    /// Extra rule files or folders (same format as the built-in rules).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Settings file (default: golive.toml at the scanned root).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Glob of files to skip, relative to the root (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl RepoArgs {
+    /// What the flags say of settings, for `settings::resolve`.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            exclude: self.exclude.clone(),
+            rules: self.rules.clone(),
+            config: self.config.clone(),
+            ..Flags::default()
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// JSON reports to combine: single reports or fleet reports (`{"reports": [...]}`).
     #[arg(value_name = "FILE", required = true)]
@@ -177,6 +241,7 @@ pub enum Format {
     Markdown,
     Gitlab,
     Checkstyle,
+    Html,
 }
 
 /// One `--format FORMAT[=PATH]`: where a format goes (`None` or `-`: stdout).

@@ -20,6 +20,25 @@ pub struct Config {
     pub fleet: Fleet,
     #[serde(default)]
     pub helm: Helm,
+    #[serde(default)]
+    pub attest: Vec<Spanned<Attest>>,
+}
+
+/// `[[attest]]`: a person signs off a rule as met. Every key is required; they are optional
+/// here so a missing one is reported with the others, pointed at its entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attest {
+    /// The rule id signed off.
+    pub rule: Option<Spanned<String>>,
+    /// Who signed off (a name or a team).
+    pub by: Option<Spanned<String>>,
+    /// `YYYY-MM-DD`: the day of the sign-off.
+    pub date: Option<Spanned<String>>,
+    /// `YYYY-MM-DD`: the last day the sign-off counts.
+    pub expires: Option<Spanned<String>>,
+    /// Where the proof is (a URL to the drill record, the review, the ticket).
+    pub evidence: Option<Spanned<String>>,
 }
 
 /// `[helm]`: how charts are rendered (natively; `--helm` runs the helm binary instead).

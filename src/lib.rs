@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! walk → classify → parse (helm: render) → link → engine (evaluate) → accept (ignores,
-//! baseline) → score → report
+//! baseline), attest (sign-offs) → score → report
 //! ```
 //!
 //! `pipeline` wires one scan; `settings` turns flags (`settings::Flags`, plain data) and
@@ -12,10 +12,13 @@
 //! The command line itself (clap) lives in the binary, not here.
 
 pub mod accept;
+pub mod attest;
 pub mod baseline;
 pub mod classify;
+pub mod compare;
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod fleet;
 pub mod hash;
 pub mod helm;

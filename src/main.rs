@@ -23,8 +23,10 @@ use clap::{CommandFactory, Parser, ValueEnum};
 mod cli;
 
 use cli::{
-    CheckArgs, Cli, ColorChoice, Command, Format, FormatSpec, InitArgs, MergeArgs, RulesArgs,
+    CheckArgs, ChecklistArgs, ChecklistFormat, Cli, ColorChoice, Command, FixArgs, Format,
+    FormatSpec, InitArgs, MergeArgs, RepoArgs, RulesArgs,
 };
+use golive::compare::Previous;
 use golive::report::stream::{Shape, Stream};
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
@@ -41,6 +43,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check(&args),
+        Command::Checklist(args) => checklist(&args),
+        Command::Fix(args) => fix(&args).map(|()| true),
         Command::Merge(args) => merge(&args),
         Command::Rules(args) => rules(&args).map(|()| true),
         Command::Explain { id, rules } => explain(&id, &rules).map(|()| true),
@@ -93,7 +97,13 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
             "--baseline and --write-baseline do not work on a fleet (`[fleet] services`)"
         ));
     }
-    let scans = Scans::prepare(args, &plan.services)?;
+    let previous = args
+        .compare
+        .as_deref()
+        .map(golive::compare::Previous::load)
+        .transpose()?;
+    let alone = plan.services.len() == 1 && !plan.fleet;
+    let scans = Scans::prepare(args, &plan.services, previous.as_ref(), alone)?;
     if let Some(file) = &args.write_baseline {
         let mut reports = Vec::new();
         scans.run(|report| {
@@ -127,13 +137,22 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
 
 /// The scans of one `check` run: settings resolved once per settings file, before any scan,
 /// so a broken file stops the run (exit 2) before any work.
+/// With `previous` (`--compare`), each report is compared with its previous one; `alone`: one
+/// repository, not a fleet.
 struct Scans<'a> {
     resolved: Vec<(Option<&'a Path>, Settings)>,
     jobs: Vec<(&'a str, Input<'a>, usize)>,
+    previous: Option<&'a Previous>,
+    alone: bool,
 }
 
 impl<'a> Scans<'a> {
-    fn prepare(args: &CheckArgs, services: &'a [fleet::Service]) -> miette::Result<Scans<'a>> {
+    fn prepare(
+        args: &CheckArgs,
+        services: &'a [fleet::Service],
+        previous: Option<&'a Previous>,
+        alone: bool,
+    ) -> miette::Result<Scans<'a>> {
         let today = today();
         let flags = args.flags();
         let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
@@ -165,13 +184,23 @@ impl<'a> Scans<'a> {
                 settings.fleet = true;
             }
         }
-        Ok(Scans { resolved, jobs })
+        Ok(Scans {
+            resolved,
+            jobs,
+            previous,
+            alone,
+        })
     }
 
     /// Scores every service, several at a time, and hands each report to `consume` in service
     /// order, then lets it go: a fleet holds a few reports at a time, not one per service.
     fn run(self, mut consume: impl FnMut(Report) -> miette::Result<()>) -> miette::Result<()> {
-        let Scans { resolved, jobs } = self;
+        let Scans {
+            resolved,
+            jobs,
+            previous,
+            alone,
+        } = self;
         let progress = progress_bar(jobs.len());
         // Enough scans in flight that a slow service does not leave a core idle.
         let window = 4 * rayon::current_num_threads();
@@ -179,7 +208,14 @@ impl<'a> Scans<'a> {
         let outcome = golive::ordered::map_in_order(
             jobs,
             window,
-            |(target, input, index)| golive::check(input, target, &resolved_ref[index].1),
+            |(target, input, index)| {
+                let settings = &resolved_ref[index].1;
+                let mut report = golive::check(input, target, settings);
+                if let Some(previous) = previous {
+                    previous.apply(&mut report, &settings.gate, alone);
+                }
+                report
+            },
             |report| {
                 progress.inc(1);
                 consume(report)
@@ -236,6 +272,74 @@ fn delayed_spinner() -> ProgressBar {
         }
     });
     spinner
+}
+
+/// The settings and report target of a command that reads one repository (`checklist`,
+/// `fix`), as `check` would.
+fn repo_settings(repo: &RepoArgs, command: &str) -> miette::Result<(Settings, String)> {
+    if !repo.path.is_dir() {
+        return Err(miette::miette!(
+            "{} is not a folder: `golive {command}` reads one repository",
+            repo.path.display()
+        ));
+    }
+    let settings = settings::resolve(&repo.flags(), &repo.path, today())?;
+    Ok((settings, repo.path.display().to_string()))
+}
+
+/// `golive checklist`: one repository's rules as a launch-review document; exit 1 when its gate
+/// fails, as `check` would.
+fn checklist(args: &ChecklistArgs) -> miette::Result<bool> {
+    let (settings, target) = repo_settings(&args.repo, "checklist")?;
+    let report = golive::check(Input::Dir(&args.repo.path), &target, &settings);
+    let checklist = report::checklist::Checklist::of(&report);
+    let text = match args.format {
+        ChecklistFormat::Human => report::checklist::human(&checklist),
+        ChecklistFormat::Markdown => report::checklist::markdown(&checklist),
+        ChecklistFormat::Json => report::checklist::json(&checklist),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(report.gate.passed)
+}
+
+/// `golive fix`: the diff on stdout (nothing when there is nothing to fix), what was done or
+/// left undone on stderr.
+fn fix(args: &FixArgs) -> miette::Result<()> {
+    let (settings, target) = repo_settings(&args.repo, "fix")?;
+    let root = &args.repo.path;
+    let (_, plan) = golive::pipeline::fix(root, &target, &settings);
+    for skipped in &plan.skipped {
+        let at = match (&skipped.path, skipped.line) {
+            (Some(path), Some((line, column))) => format!("{path}:{line}:{column}"),
+            (Some(path), None) => path.clone(),
+            (None, _) => "(repository)".to_owned(),
+        };
+        eprintln!(
+            "golive: not fixed: {} {}: {}",
+            skipped.rule,
+            golive::report::clean(&at),
+            skipped.reason
+        );
+    }
+    let fixed: usize = plan.changes.iter().map(|c| c.findings).sum();
+    let files = plan.changes.len();
+    let summary = format!(
+        "fixes for {fixed} finding{} in {files} file{}",
+        if fixed == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" }
+    );
+    if args.write {
+        plan.write(root).map_err(|e| miette::miette!("{e}"))?;
+        eprintln!("golive: wrote {summary}");
+    } else {
+        let _ = std::io::stdout().lock().write_all(plan.diff().as_bytes());
+        if files > 0 {
+            eprintln!("golive: {summary}; `golive fix --write` applies them");
+        } else {
+            eprintln!("golive: nothing to fix");
+        }
+    }
+    Ok(())
 }
 
 /// `golive merge`: shard reports → one fleet report; exit 1 when any service failed its gate.
@@ -343,6 +447,10 @@ impl Sinks {
                 Format::Checkstyle => {
                     Box::new(report::checkstyle::Stream::new(targets.iter().copied()))
                 }
+                // Not streamed yet: the page is built from every report at once.
+                Format::Html => Box::new(report::stream::Whole::new(move |reports| {
+                    report::html::render(reports, shape.fleet)
+                })),
             };
             sinks.push(Sink::open(stream, spec.path.as_deref(), false)?);
             if spec.format == Format::Github {

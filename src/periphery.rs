@@ -16,12 +16,14 @@ pub enum Role {
     Tooling,
     Codegen,
     Vendored,
+    /// `Dockerfile.dev`, `debug.Dockerfile`: an image for working on the service, not shipping it.
+    DevImage,
     /// Named in `[scan] periphery`.
     Configured,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::LoadGenerator,
         Role::Test,
         Role::Example,
@@ -29,6 +31,7 @@ impl Role {
         Role::Tooling,
         Role::Codegen,
         Role::Vendored,
+        Role::DevImage,
         Role::Configured,
     ];
 
@@ -41,6 +44,7 @@ impl Role {
             Role::Tooling => "tooling",
             Role::Codegen => "codegen",
             Role::Vendored => "vendored",
+            Role::DevImage => "dev-image",
             Role::Configured => "periphery",
         }
     }
@@ -55,6 +59,7 @@ impl Role {
             Role::Tooling => "tooling (scripts, tools, hack)",
             Role::Codegen => "code generation",
             Role::Vendored => "a vendored or minified library",
+            Role::DevImage => "a development or debug image",
             Role::Configured => "periphery by `[scan] periphery` in golive.toml",
         };
         let place = if folder.is_empty() {
@@ -72,7 +77,7 @@ impl Role {
 /// Folder names (lower case, without `-`, `_` and `.`) and the role they give every file under
 /// them. Only names that mean the same thing in nearly every repository: `integration`,
 /// `samples` or `demo` are as often the service itself.
-const FOLDERS: [(&str, Role); 31] = [
+const FOLDERS: [(&str, Role); 37] = [
     ("loadgenerator", Role::LoadGenerator),
     ("loadgenerators", Role::LoadGenerator),
     ("loadgen", Role::LoadGenerator),
@@ -90,6 +95,12 @@ const FOLDERS: [(&str, Role); 31] = [
     ("e2e", Role::Test),
     ("e2etests", Role::Test),
     ("integrationtests", Role::Test),
+    ("uitests", Role::Test),
+    ("apitests", Role::Test),
+    ("smoketests", Role::Test),
+    ("acceptancetests", Role::Test),
+    ("systemtests", Role::Test),
+    ("functionaltests", Role::Test),
     ("testdata", Role::Test),
     ("cypress", Role::Test),
     ("playwright", Role::Test),
@@ -141,9 +152,9 @@ impl Scope {
                 folder,
             });
         }
-        let (dirs, _) = path.rsplit_once('/')?;
+        let dirs = path.rsplit_once('/').map_or("", |(dirs, _)| dirs);
         let mut end = 0;
-        for part in dirs.split('/') {
+        for part in dirs.split('/').filter(|p| !p.is_empty()) {
             end += part.len();
             let name: String = part
                 .chars()
@@ -158,8 +169,37 @@ impl Scope {
             }
             end += 1;
         }
-        None
+        is_dev_dockerfile(path).then(|| Placed {
+            role: Role::DevImage,
+            folder: String::new(),
+        })
     }
+}
+
+/// `Dockerfile.dev`, `Dockerfile.debug`, `local.Dockerfile`, `Containerfile.test`: what a
+/// developer builds to work on the service, never what is deployed.
+fn is_dev_dockerfile(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let variant = name
+        .strip_prefix("dockerfile.")
+        .or_else(|| name.strip_prefix("containerfile."))
+        .or_else(|| name.strip_suffix(".dockerfile"));
+    variant.is_some_and(|v| {
+        matches!(
+            v,
+            "dev"
+                | "develop"
+                | "development"
+                | "debug"
+                | "local"
+                | "test"
+                | "tests"
+                | "e2e"
+                | "devcontainer"
+                | "cypress"
+                | "playwright"
+        )
+    })
 }
 
 /// The path's folders from the top, then the path itself: `a`, `a/b`, `a/b/c.yaml`.
@@ -192,9 +232,17 @@ pub fn is_load_generator_name(name: &str) -> bool {
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    ["loadgenerator", "loadgen", "locust", "loadtest", "k6runner"]
-        .iter()
-        .any(|n| squashed.contains(n))
+    // `rs-load`, `load`: a name part that is just "load" (not `load-balancer`, `download`).
+    let parts: Vec<String> = name
+        .split(['-', '_', '.', '/'])
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let load_part =
+        parts.iter().any(|p| p == "load") && !parts.iter().any(|p| p.starts_with("balanc"));
+    load_part
+        || ["loadgenerator", "loadgen", "locust", "loadtest", "k6runner"]
+            .iter()
+            .any(|n| squashed.contains(n))
 }
 
 #[cfg(test)]
@@ -219,6 +267,9 @@ mod tests {
                 Some((Role::LoadGenerator, "src/loadgenerator")),
             ),
             ("load-test/k6.js", Some((Role::LoadGenerator, "load-test"))),
+            ("src/cart/Dockerfile.debug", Some((Role::DevImage, ""))),
+            ("dev.Dockerfile", Some((Role::DevImage, ""))),
+            ("src/cart/Dockerfile.prod", None),
             ("src/test/java/AppTest.java", Some((Role::Test, "src/test"))),
             ("e2e/Dockerfile", Some((Role::Test, "e2e"))),
             ("docs/deploy.yaml", Some((Role::Docs, "docs"))),
@@ -272,5 +323,8 @@ mod tests {
         assert!(is_load_generator_name("locust-master"));
         assert!(!is_load_generator_name("frontend"));
         assert!(!is_load_generator_name("download-service"));
+        assert!(is_load_generator_name("rs-load"));
+        assert!(!is_load_generator_name("load-balancer"));
+        assert!(!is_load_generator_name("payload-api"));
     }
 }

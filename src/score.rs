@@ -152,6 +152,8 @@ pub struct GateInput<'a> {
     pub categories: &'a [CategoryScore],
     pub severities: &'a [Severity],
     pub errors: usize,
+    /// `severities` are of the findings new since a previous report (`--compare`).
+    pub only_new: bool,
 }
 
 pub fn gate(settings: &GateSettings, input: &GateInput<'_>) -> Gate {
@@ -168,7 +170,8 @@ pub fn gate(settings: &GateSettings, input: &GateInput<'_>) -> Gate {
             let n = input.severities.iter().filter(|s| **s == severity).count();
             if n > 0 {
                 reasons.push(format!(
-                    "{n} {severity} finding{} (fail_on = {threshold})",
+                    "{n} {}{severity} finding{} (fail_on = {threshold})",
+                    if input.only_new { "new " } else { "" },
                     if n == 1 { "" } else { "s" }
                 ));
             }
@@ -225,6 +228,7 @@ mod tests {
                 categories: &[],
                 severities: &[Severity::High, Severity::Low],
                 errors: 0,
+                only_new: false,
             },
         );
         assert!(!gate.passed);

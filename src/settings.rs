@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::accept::ConfigIgnore;
+use crate::attest::Attestation;
 use crate::baseline::Baseline;
 use crate::config::{self, Config};
 use crate::engine::compile::{self, Rule};
@@ -66,6 +67,8 @@ pub struct Settings {
     pub rules: Vec<Rule>,
     pub disabled: Vec<String>,
     pub ignores: Vec<ConfigIgnore>,
+    /// `[[attest]]` sign-offs of golive.toml.
+    pub attestations: Vec<Attestation>,
     /// Today's date (`YYYY-MM-DD`) for `until`; passed in so the scan itself reads no clock.
     pub today: String,
     /// `--helm`: render each Helm chart with `helm template` instead of natively.
@@ -101,6 +104,7 @@ impl Settings {
             rules,
             disabled: Vec::new(),
             ignores: Vec::new(),
+            attestations: Vec::new(),
             today: "1970-01-01".to_owned(),
             helm: false,
             release: ChartRelease::default(),
@@ -289,6 +293,12 @@ pub fn resolve_loaded(
         });
     }
 
+    let attestations = config
+        .attest
+        .iter()
+        .filter_map(|entry| attestation(entry, &known, &mut at))
+        .collect();
+
     for file in &config.helm.values {
         let path = file.get_ref();
         if path.starts_with(['/', '\\']) || path.split(['/', '\\']).any(|part| part == "..") {
@@ -320,6 +330,7 @@ pub fn resolve_loaded(
         rules,
         disabled,
         ignores,
+        attestations,
         today,
         helm: flags.helm,
         release: ChartRelease {
@@ -345,13 +356,99 @@ pub fn resolve_loaded(
     })
 }
 
+/// An `[[attest]]` entry checked: every key present, the rule known, both dates real days and
+/// the expiry not before the sign-off. `None` when anything is wrong (each problem told `at`).
+fn attestation(
+    entry: &toml::Spanned<config::Attest>,
+    known: &impl Fn(&str) -> bool,
+    at: &mut impl FnMut(String, std::ops::Range<usize>),
+) -> Option<Attestation> {
+    let fields = entry.get_ref();
+    let mut required = |value: Option<_>, key: &str, what: &str| {
+        let value = value.filter(|v: &&toml::Spanned<String>| !v.get_ref().trim().is_empty());
+        if value.is_none() {
+            at(format!("`[[attest]]` needs `{key}`: {what}"), entry.span());
+        }
+        value
+    };
+    let rule = required(
+        fields.rule.as_ref(),
+        "rule",
+        "the id of the rule signed off",
+    );
+    let by = required(fields.by.as_ref(), "by", "who signed off");
+    let date = required(
+        fields.date.as_ref(),
+        "date",
+        "the day of the sign-off, YYYY-MM-DD",
+    );
+    let expires = required(
+        fields.expires.as_ref(),
+        "expires",
+        "the last day it counts, YYYY-MM-DD",
+    );
+    let evidence = required(
+        fields.evidence.as_ref(),
+        "evidence",
+        "where the proof is (a URL)",
+    );
+    let mut valid = true;
+    if let Some(rule) = rule.filter(|r| !known(r.get_ref())) {
+        at(format!("unknown rule `{}`", rule.get_ref()), rule.span());
+        valid = false;
+    }
+    for (key, day) in [("date", date), ("expires", expires)] {
+        if let Some(day) = day.filter(|d| !is_date(d.get_ref())) {
+            at(
+                format!("`{key}` must be a date YYYY-MM-DD, not `{}`", day.get_ref()),
+                day.span(),
+            );
+            valid = false;
+        }
+    }
+    let (rule, by, date, expires, evidence) = (rule?, by?, date?, expires?, evidence?);
+    if valid && expires.get_ref() < date.get_ref() {
+        at(
+            format!(
+                "`expires` {} is before the sign-off `date` {}",
+                expires.get_ref(),
+                date.get_ref()
+            ),
+            expires.span(),
+        );
+        valid = false;
+    }
+    valid.then(|| Attestation {
+        rule: rule.get_ref().clone(),
+        by: by.get_ref().clone(),
+        date: date.get_ref().clone(),
+        expires: expires.get_ref().clone(),
+        evidence: evidence.get_ref().clone(),
+    })
+}
+
+/// `YYYY-MM-DD`, a day that exists.
 fn is_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    parts.len() == 3
+    let digits = parts.len() == 3
         && [4, 2, 2]
             .iter()
             .zip(&parts)
-            .all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()))
+            .all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_digit()));
+    if !digits {
+        return false;
+    }
+    let number = |part: &str| part.parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (number(parts[0]), number(parts[1]), number(parts[2]));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    (1..=days).contains(&day)
 }
 
 fn globset(globs: &[String]) -> Result<Option<GlobSet>, globset::Error> {

@@ -335,7 +335,7 @@ fn helm_flag_renders_each_chart_with_helm_on_path() {
     assert_eq!(rendered["kind"], "kubernetes");
     let probe = report["findings"]
         .as_array()
-        .and_then(|f| f.iter().find(|f| f["rule"] == "k8s-readiness-probe"))
+        .and_then(|f| f.iter().find(|f| f["rule"] == "k8s-liveness-probe"))
         .unwrap_or_else(|| panic!("rendered Deployment not linted: {report}"));
     assert_eq!(probe["path"], "chart/(rendered)");
     assert_eq!(probe["line"], 11, "points at the rendered text: {probe}");

@@ -124,9 +124,10 @@ fn native(built: &Built) -> Objects {
         .iter()
         .map(|d| {
             let mut json = d.tree.to_json(d.root);
-            // `pod` is the fact golive derives for rules, not part of the object.
+            // `pod` and `data_list` are facts golive derives for rules, not part of the object.
             if let Some(map) = json.as_object_mut() {
                 map.remove("pod");
+                map.remove("data_list");
             }
             (key_of(&json), json)
         })

@@ -172,3 +172,48 @@ fn a_30_mb_single_line_value_parses_when_the_cap_allows_it() {
     assert_eq!(huge.map(|a| (a.status, a.documents)), Some(("parsed", 1)));
     assert!(result.errors.is_empty(), "{:?}", result.errors);
 }
+
+/// Files that are not YAML or JSON as the spec has it, but as their tools have it, are listed,
+/// not reported as broken: a JSONC devcontainer, YAML that is still a template.
+#[test]
+fn templates_and_jsonc_are_not_parse_errors() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = dir.path();
+    write(
+        root,
+        ".devcontainer/devcontainer.json",
+        b"{\n  // the image\n  \"image\": \"mcr.microsoft.com/devcontainers/go:1\",\n}\n",
+    );
+    write(
+        root,
+        "deploy/app.yaml.j2",
+        b"kind: ConfigMap\n{% if prod %}\ndata: {LEVEL: warn}\n{% endif %}\n",
+    );
+    write(
+        root,
+        "ansible/configmap.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ app_name }}\ndata:\n  LEVEL: {{ level }}\n",
+    );
+    write(
+        root,
+        "k8s/alertmanager-templates.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: templates\ndata:\n  slack.tmpl: |\n    {{ define \"slack.title\" }}{{ .Status }}{{ end }}\n",
+    );
+    let rules = settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}"));
+    let result = check(Input::Dir(root), "templates", &Settings::defaults(rules));
+    assert!(result.errors.is_empty(), "{:?}", result.errors);
+    let status = |path: &str| {
+        result
+            .artifacts
+            .iter()
+            .find(|a| a.path == path)
+            .map(|a| a.status)
+    };
+    assert_eq!(status("ansible/configmap.yaml"), Some("skipped"));
+    assert_eq!(status(".devcontainer/devcontainer.json"), Some("parsed"));
+    assert_eq!(
+        status("k8s/alertmanager-templates.yaml"),
+        Some("parsed"),
+        "a template inside a block scalar is a plain value"
+    );
+}

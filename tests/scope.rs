@@ -222,3 +222,99 @@ fn near_copies_share_findings_once_and_keep_their_own() {
         vec![("manifests/api.yaml".to_owned(), 17)]
     );
 }
+
+#[test]
+fn a_debug_dockerfile_is_a_dev_image_and_the_shipped_one_is_scored() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[
+            (
+                "src/cart/Dockerfile",
+                "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY app /app\nUSER 65532\nENTRYPOINT [\"/app\"]\n",
+            ),
+            ("src/cart/Dockerfile.debug", LOAD_TEST_DOCKERFILE),
+        ],
+    );
+    let report = report(dir.path());
+    assert_eq!(
+        artifact_kind(&report, "src/cart/Dockerfile.debug"),
+        "dev-image"
+    );
+    assert!(at(&report, "docker-image-tag-pinned").is_empty());
+
+    // Twin: the same text as a release variant (`Dockerfile.prod`) is what ships.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[("src/cart/Dockerfile.prod", LOAD_TEST_DOCKERFILE)],
+    );
+    let report = self::report(dir.path());
+    assert_eq!(
+        at(&report, "docker-image-tag-pinned"),
+        vec![("src/cart/Dockerfile.prod".to_owned(), 1)]
+    );
+}
+
+#[test]
+fn a_workload_whose_image_is_named_load_is_a_load_generator() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let load = DEPLOYMENT
+        .replace("name: api", "name: traffic")
+        .replace("ghcr.io/acme/api:IMAGE_TAG", "acme/rs-load:latest");
+    write(dir.path(), &[("K8s/load-deployment.yaml", &load)]);
+    assert!(at(&report(dir.path()), "k8s-image-tag-pinned").is_empty());
+
+    // Twin: a load balancer is part of the service.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let balancer = DEPLOYMENT
+        .replace("name: api", "name: edge")
+        .replace("ghcr.io/acme/api:IMAGE_TAG", "acme/load-balancer:latest");
+    write(dir.path(), &[("k8s/edge.yaml", &balancer)]);
+    assert_eq!(
+        at(&report(dir.path()), "k8s-image-tag-pinned"),
+        vec![("k8s/edge.yaml".to_owned(), 17)]
+    );
+}
+
+#[test]
+fn compose_variables_from_dot_env_link_a_service_to_its_dockerfile() {
+    let compose = "services:\n  api:\n    image: ${REGISTRY}/api:${API_TAG}\n    build:\n      context: .\n      dockerfile: ${API_DOCKERFILE}\n    ports: [\"8080:8080\"]\n";
+    let dockerfile =
+        "FROM gcr.io/distroless/static-debian12:nonroot\nCOPY api /api\nENTRYPOINT [\"/api\"]\n";
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(
+        dir.path(),
+        &[
+            ("compose.yaml", compose),
+            ("src/api/Dockerfile", dockerfile),
+        ],
+    );
+    // Without `.env` the Dockerfile is built by nothing golive can see: the one missing
+    // healthcheck is reported twice, on the service and on the Dockerfile.
+    let worse = report(dir.path());
+    assert_eq!(
+        at(&worse, "health-check-defined"),
+        vec![("src/api/Dockerfile".to_owned(), 1)]
+    );
+    assert_eq!(
+        at(&worse, "compose-healthcheck"),
+        vec![("compose.yaml".to_owned(), 2)]
+    );
+
+    // Twin: `.env` names the Dockerfile and the tag, as `docker compose` reads them.
+    write(
+        dir.path(),
+        &[(
+            ".env",
+            "REGISTRY=ghcr.io/acme\nAPI_TAG=1.4.2\nAPI_DOCKERFILE=./src/api/Dockerfile\n",
+        )],
+    );
+    let better = report(dir.path());
+    assert!(at(&better, "health-check-defined").is_empty());
+    assert_eq!(
+        at(&better, "compose-healthcheck"),
+        vec![("compose.yaml".to_owned(), 2)]
+    );
+    assert!(at(&better, "compose-image-tag-pinned").is_empty());
+}

@@ -1,6 +1,10 @@
 //! A deterministic generator of synthetic service monorepos, for benchmarks: N services, each with
 //! a Dockerfile, 3–6 Kubernetes documents in 2–3 files (Deployment, Service, HPA, PDB, ConfigMap,
 //! some without probes or resources), a README and a few source files. Same seed, same bytes.
+//!
+//! Some services carry one injected relation fault each (`Fault`), listed in `faults.tsv` at the
+//! root as `rule<TAB>path` lines (the rule that must find it, the file its finding points into),
+//! so a test can measure recall: every listed fault found, those rules silent everywhere else.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -35,14 +39,59 @@ impl Rng {
 
 const LANGUAGES: [&str; 3] = ["go", "python", "node"];
 
-/// Writes `services` services under `root/services/`; returns the number of files written.
+/// A relation fault injected into one service, and the rule that must find it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The PDB's `minAvailable` equals the replicas (and the HPA's minimum).
+    PdbMinAvailable,
+    /// The HPA's `scaleTargetRef` names a Deployment that does not exist.
+    HpaTargetMissing,
+    /// The Service selects a label no pod carries.
+    ServiceSelectsNothing,
+    /// The Dockerfile EXPOSEs another port than the container declares.
+    ExposeMismatch,
+}
+
+impl Fault {
+    pub fn rule(self) -> &'static str {
+        match self {
+            Fault::PdbMinAvailable => "k8s-pdb-below-replicas",
+            Fault::HpaTargetMissing => "k8s-hpa-target-exists",
+            Fault::ServiceSelectsNothing => "k8s-service-selects-pods",
+            Fault::ExposeMismatch => "k8s-container-port-exposed",
+        }
+    }
+
+    /// Services 1, 3, 5 and 7 of every ten carry one fault each, so any tree of ten services
+    /// or more has every kind, independently of the seed.
+    pub fn of_service(index: usize) -> Option<Fault> {
+        match index % 10 {
+            1 => Some(Fault::PdbMinAvailable),
+            3 => Some(Fault::HpaTargetMissing),
+            5 => Some(Fault::ServiceSelectsNothing),
+            7 => Some(Fault::ExposeMismatch),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `services` services under `root/services/` and the fault manifest `root/faults.tsv`;
+/// returns the number of files written.
 pub fn generate(root: &Path, services: usize, seed: u64) -> std::io::Result<usize> {
     let mut rng = Rng::new(seed);
     let mut written = 0;
+    let mut manifest = String::new();
     for i in 0..services {
         let name = format!("svc-{i:04}");
         let dir = root.join("services").join(&name);
-        for (path, text) in service(&name, &mut rng) {
+        let fault = Fault::of_service(i);
+        let files = service(&name, fault, &mut rng);
+        if let Some((fault, (path, _))) =
+            fault.and_then(|f| Some((f, files.iter().find(|(_, text)| f.is_in(text))?)))
+        {
+            let _ = writeln!(manifest, "{}\tservices/{name}/{path}", fault.rule());
+        }
+        for (path, text) in files {
             let full = dir.join(path);
             if let Some(parent) = full.parent() {
                 std::fs::create_dir_all(parent)?;
@@ -51,20 +100,47 @@ pub fn generate(root: &Path, services: usize, seed: u64) -> std::io::Result<usiz
             written += 1;
         }
     }
-    Ok(written)
+    std::fs::write(root.join("faults.tsv"), manifest)?;
+    Ok(written + 1)
 }
 
-/// The files of one service, as (relative path, text).
-pub fn service(name: &str, rng: &mut Rng) -> Vec<(String, String)> {
+impl Fault {
+    /// Whether `text` is the file where the rule's finding points: the budget or the HPA, the
+    /// Service, the Deployment's `containerPort`.
+    fn is_in(self, text: &str) -> bool {
+        text.contains(match self {
+            Fault::PdbMinAvailable => "kind: PodDisruptionBudget\n",
+            Fault::HpaTargetMissing => "kind: HorizontalPodAutoscaler\n",
+            Fault::ServiceSelectsNothing => "kind: Service\n",
+            Fault::ExposeMismatch => "kind: Deployment\n",
+        })
+    }
+}
+
+/// The files of one service, as (relative path, text), with `fault` injected if given.
+pub fn service(name: &str, fault: Option<Fault>, rng: &mut Rng) -> Vec<(String, String)> {
     let language = rng.pick(&LANGUAGES);
     let port = 8000 + rng.below(1000);
     let replicas = 1 + rng.below(4);
+    let exposed = if fault == Some(Fault::ExposeMismatch) {
+        port + 1
+    } else {
+        port
+    };
     let mut files = vec![
-        ("Dockerfile".to_owned(), dockerfile(language, port, rng)),
+        (
+            "Dockerfile".to_owned(),
+            dockerfile(language, exposed, port, rng),
+        ),
         ("README.md".to_owned(), readme(name, port, rng)),
     ];
     let deployment = deployment(name, port, replicas, rng);
-    let service = service_yaml(name, port);
+    let selected = if fault == Some(Fault::ServiceSelectsNothing) {
+        format!("{name}-api")
+    } else {
+        name.to_owned()
+    };
+    let service = service_yaml(name, &selected, port);
     if rng.chance(50) {
         files.push((
             "deploy/app.yaml".to_owned(),
@@ -75,11 +151,21 @@ pub fn service(name: &str, rng: &mut Rng) -> Vec<(String, String)> {
         files.push(("deploy/service.yaml".to_owned(), service));
     }
     let mut extra = String::new();
-    if rng.chance(70) {
-        let _ = write!(extra, "---\n{}", hpa(name, replicas, rng));
+    if rng.chance(70) || fault == Some(Fault::HpaTargetMissing) {
+        let target = if fault == Some(Fault::HpaTargetMissing) {
+            format!("{name}-v1")
+        } else {
+            name.to_owned()
+        };
+        let _ = write!(extra, "---\n{}", hpa(name, &target, replicas, rng));
     }
-    if rng.chance(60) {
-        let _ = write!(extra, "---\n{}", pdb(name));
+    if rng.chance(60) || fault == Some(Fault::PdbMinAvailable) {
+        let budget = if fault == Some(Fault::PdbMinAvailable) {
+            format!("minAvailable: {replicas}")
+        } else {
+            "maxUnavailable: 1".to_owned()
+        };
+        let _ = write!(extra, "---\n{}", pdb(name, &budget));
     }
     if rng.chance(50) {
         let _ = write!(extra, "---\n{}", config_map(name, rng));
@@ -94,7 +180,7 @@ pub fn service(name: &str, rng: &mut Rng) -> Vec<(String, String)> {
     files
 }
 
-fn dockerfile(language: &str, port: u64, rng: &mut Rng) -> String {
+fn dockerfile(language: &str, exposed: u64, port: u64, rng: &mut Rng) -> String {
     let (build, run) = match language {
         "go" => (
             "golang:1.23-alpine",
@@ -110,7 +196,7 @@ fn dockerfile(language: &str, port: u64, rng: &mut Rng) -> String {
         String::new()
     };
     format!(
-        "# syntax=docker/dockerfile:1\nARG BASE={build}\nFROM ${{BASE}} AS build\nWORKDIR /src\nCOPY . .\nRUN make build \\\n    && make test\n\nFROM {run}\nCOPY --from=build /src/out /app\n{user}EXPOSE {port}\n{health}ENTRYPOINT [\"/app\"]\n"
+        "# syntax=docker/dockerfile:1\nARG BASE={build}\nFROM ${{BASE}} AS build\nWORKDIR /src\nCOPY . .\nRUN make build \\\n    && make test\n\nFROM {run}\nCOPY --from=build /src/out /app\n{user}EXPOSE {exposed}\n{health}ENTRYPOINT [\"/app\"]\n"
     )
 }
 
@@ -154,22 +240,22 @@ fn deployment(name: &str, port: u64, replicas: u64, rng: &mut Rng) -> String {
     )
 }
 
-fn service_yaml(name: &str, port: u64) -> String {
+fn service_yaml(name: &str, selected: &str, port: u64) -> String {
     format!(
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {name}\n  ports:\n    - port: 80\n      targetPort: {port}\n"
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector:\n    app: {selected}\n  ports:\n    - port: 80\n      targetPort: {port}\n"
     )
 }
 
-fn hpa(name: &str, replicas: u64, rng: &mut Rng) -> String {
+fn hpa(name: &str, target: &str, replicas: u64, rng: &mut Rng) -> String {
     let max = replicas + 1 + rng.below(8);
     format!(
-        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}\n  minReplicas: {replicas}\n  maxReplicas: {max}\n  metrics:\n    - type: Resource\n      resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 70}}}}\n"
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {target}}}\n  minReplicas: {replicas}\n  maxReplicas: {max}\n  metrics:\n    - type: Resource\n      resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 70}}}}\n"
     )
 }
 
-fn pdb(name: &str) -> String {
+fn pdb(name: &str, budget: &str) -> String {
     format!(
-        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {name}\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels: {{app: {name}}}\n"
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: {name}\nspec:\n  {budget}\n  selector:\n    matchLabels: {{app: {name}}}\n"
     )
 }
 

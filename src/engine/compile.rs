@@ -7,9 +7,10 @@ use std::sync::Arc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_saphyr::Spanned;
 
+use super::fix::{Action, Field, FieldValue, Fix, FixRegex, Scalar};
 use super::path::Path;
 use super::pattern::Pattern;
-use super::spec::{ConditionSpec, RuleSpec};
+use super::spec::{Bound, ConditionSpec, FixSpec, RuleSpec};
 use crate::model::DocKind;
 use crate::problems::FileProblems;
 
@@ -182,6 +183,33 @@ pub enum Literal {
     Text(String),
 }
 
+/// What `at_least` / `at_most` compare with.
+#[derive(Clone, Debug)]
+pub enum Limit {
+    Fixed(f64),
+    /// The numbers at a path; `percent` turns a percentage on the compared side into a count.
+    At {
+        path: Path,
+        percent: Option<Rounding>,
+    },
+}
+
+impl Limit {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Limit::Fixed(_) => None,
+            Limit::At { path, .. } => Some(path),
+        }
+    }
+}
+
+/// How a percentage of a count becomes a count, as the Kubernetes field it stands for rounds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rounding {
+    Up,
+    Down,
+}
+
 #[derive(Clone, Debug)]
 pub enum Condition {
     All(Vec<Condition>),
@@ -192,10 +220,11 @@ pub enum Condition {
     Equals(Path, Literal),
     OneOf(Path, Vec<Literal>),
     Matches(Path, Pattern),
-    AtLeast(Path, f64),
-    AtMost(Path, f64),
+    AtLeast(Path, Limit),
+    AtMost(Path, Limit),
     TextMatches(Path, Pattern),
     In(Path, Path),
+    NotIn(Path, Path),
     /// A part already decided for this scan (see `condition::specialise`); never written by
     /// rule authors.
     Known(bool, Option<crate::source::Loc>),
@@ -218,6 +247,7 @@ impl Condition {
             | Condition::AtLeast(..)
             | Condition::AtMost(..)
             | Condition::In(..)
+            | Condition::NotIn(..)
             | Condition::Known(..) => {}
         }
     }
@@ -236,10 +266,11 @@ impl Condition {
             Condition::Equals(p, _)
             | Condition::OneOf(p, _)
             | Condition::Matches(p, _)
-            | Condition::AtLeast(p, _)
-            | Condition::AtMost(p, _)
             | Condition::TextMatches(p, _) => repo(p),
-            Condition::In(p, among) => repo(p) && repo(among),
+            Condition::AtLeast(p, limit) | Condition::AtMost(p, limit) => {
+                repo(p) && limit.path().is_none_or(repo)
+            }
+            Condition::In(p, among) | Condition::NotIn(p, among) => repo(p) && repo(among),
             Condition::Known(..) => true,
         }
     }
@@ -256,7 +287,13 @@ pub enum TemplatePart {
     Text(String),
     Object,
     File,
+    /// The check's `exists` paths that do not hold for the item.
+    Unmet,
+    /// The folder of the item's file (`{dir}`; empty at the root).
+    Dir,
     Value(Path),
+    /// `{path?}`: a value that may be missing (a fix template leaves its line out).
+    Optional(Path),
 }
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -290,6 +327,8 @@ pub struct Rule {
     pub help: Arc<str>,
     pub docs: RuleDocs,
     pub weight: Option<f64>,
+    /// What `golive fix` writes for a finding of this rule.
+    pub fix: Option<Fix>,
     /// Where the rule came from: `builtin:rules/health/x.yaml` or a user file path.
     pub origin: String,
 }
@@ -510,7 +549,8 @@ fn build(
     let check = condition(&spec.check, p);
     let for_each = spec.for_each.as_ref().and_then(|f| path_of(f, p));
     let anchor = spec.anchor.as_ref().and_then(|a| path_of(a, p));
-    let message = template(&spec.message, p);
+    let message = template(&spec.message, "message", p);
+    let fix = spec.fix.as_ref().and_then(|f| fix(f, p));
     let weight = spec.weight.as_ref().map(|w| {
         if !(w.value.is_finite() && w.value >= 0.0) {
             p.at(w, "weight must be a number ≥ 0");
@@ -547,6 +587,7 @@ fn build(
             references: spec.references.clone(),
         },
         weight,
+        fix,
         origin: path.to_owned(),
     })
 }
@@ -652,25 +693,64 @@ fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
                 _ => never(),
             }
         }
-        ConditionSpec::AtLeast(c) | ConditionSpec::AtMost(c) => {
-            let Some(bound) = c.value.as_f64() else {
-                p.at(&c.path, "`value` must be a number");
-                return never();
-            };
-            match (path_of(&c.path, p), spec) {
-                (Some(path), ConditionSpec::AtLeast(_)) => Condition::AtLeast(path, bound),
-                (Some(path), _) => Condition::AtMost(path, bound),
-                (None, _) => never(),
+        ConditionSpec::AtLeast(bound) | ConditionSpec::AtMost(bound) => {
+            match (path_of(&bound.path, p), limit(bound, p), spec) {
+                (Some(path), Some(limit), ConditionSpec::AtLeast(_)) => {
+                    Condition::AtLeast(path, limit)
+                }
+                (Some(path), Some(limit), _) => Condition::AtMost(path, limit),
+                _ => never(),
             }
         }
-        ConditionSpec::In(m) => match (path_of(&m.path, p), path_of(&m.among, p)) {
-            (Some(path), Some(among)) => Condition::In(path, among),
-            _ => never(),
-        },
+        ConditionSpec::In(m) | ConditionSpec::NotIn(m) => {
+            match (path_of(&m.path, p), path_of(&m.among, p), spec) {
+                (Some(path), Some(among), ConditionSpec::In(_)) => Condition::In(path, among),
+                (Some(path), Some(among), _) => Condition::NotIn(path, among),
+                _ => never(),
+            }
+        }
     }
 }
 
-fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
+fn limit(bound: &Bound, p: &mut Problems<'_>) -> Option<Limit> {
+    let percent = bound.percent.as_ref().and_then(|r| match r.value.as_str() {
+        "up" => Some(Rounding::Up),
+        "down" => Some(Rounding::Down),
+        other => {
+            p.at(
+                r,
+                format!("unknown percent rounding `{other}`; `up` or `down`"),
+            );
+            None
+        }
+    });
+    match (&bound.value, &bound.value_at) {
+        (Some(value), None) => {
+            if let Some(r) = &bound.percent {
+                p.at(
+                    r,
+                    "`percent` needs `value_at`: a percentage is a share of a count",
+                );
+            }
+            let fixed = value.as_f64().map(Limit::Fixed);
+            if fixed.is_none() {
+                p.at(&bound.path, "`value` must be a number");
+            }
+            fixed
+        }
+        (None, Some(at)) => Some(Limit::At {
+            path: path_of(at, p)?,
+            percent,
+        }),
+        _ => {
+            p.at(&bound.path, "give exactly one of `value` and `value_at`");
+            None
+        }
+    }
+}
+
+/// A message or fix template; `what` names it in errors.
+fn template(message: &Spanned<String>, what: &str, p: &mut Problems<'_>) -> Template {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut rest = message.value.as_str();
@@ -686,14 +766,14 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         if brace == b'}' {
             p.at(
                 message,
-                "unmatched `}` in message (write `}}` for a literal brace)",
+                format!("unmatched `}}` in {what} (write `}}}}` for a literal brace)"),
             );
             continue;
         }
         let Some(close) = rest.find('}') else {
             p.at(
                 message,
-                "unclosed `{` in message (write `{{` for a literal brace)",
+                format!("unclosed `{{` in {what} (write `{{{{` for a literal brace)"),
             );
             break;
         };
@@ -705,7 +785,10 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         parts.push(match name {
             "object" => TemplatePart::Object,
             "file" => TemplatePart::File,
-            _ => match Path::parse(name) {
+            "unmet" => TemplatePart::Unmet,
+            "dir" => TemplatePart::Dir,
+            _ => match Path::parse(name.trim_end_matches('?')) {
+                Ok(path) if name.ends_with('?') => TemplatePart::Optional(path),
                 Ok(path) => TemplatePart::Value(path),
                 Err(error) => {
                     p.at(
@@ -722,4 +805,138 @@ fn template(message: &Spanned<String>, p: &mut Problems<'_>) -> Template {
         parts.push(TemplatePart::Text(text));
     }
     Template { parts }
+}
+
+fn fix(spec: &FixSpec, p: &mut Problems<'_>) -> Option<Fix> {
+    let mut actions = Vec::new();
+    if let Some(fields) = &spec.set {
+        if fields.is_empty() {
+            p.list
+                .push(("`fix.set` needs at least one field".to_owned(), None));
+        }
+        let fields: Vec<Option<Field>> = fields.iter().map(|f| fix_field(f, p)).collect();
+        actions.push(
+            fields
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(Action::Set),
+        );
+    }
+    if let Some(replace) = &spec.replace {
+        if p.eager
+            && let Err(error) = regex::Regex::new(&replace.regex.value)
+        {
+            p.at(&replace.regex, format!("invalid regex: {error}"));
+        }
+        actions.push(Some(Action::Replace {
+            regex: FixRegex::new(&replace.regex.value),
+            with: replace.with.value.clone(),
+        }));
+    }
+    if let Some(exec_form) = spec.exec_form {
+        actions.push(exec_form.then_some(Action::ExecForm));
+    }
+    if let Some(create) = &spec.create {
+        actions.push(Some(Action::Create {
+            path: template(&create.path, "fix path", p),
+            text: template(&create.text, "fix text", p),
+        }));
+    }
+    if actions.len() != 1 {
+        let problem = "`fix` needs exactly one of `set`, `replace`, `exec_form: true`, `create`";
+        p.list.push((problem.to_owned(), None));
+    }
+    let when = spec.when.as_ref().map(|c| condition(c, p));
+    let otherwise = spec.otherwise.as_ref().map_or_else(
+        || "its fix does not apply here".to_owned(),
+        |o| o.value.trim().to_owned(),
+    );
+    let action = actions.pop().flatten()?;
+    let does = spec
+        .does
+        .as_ref()
+        .map_or_else(|| action.describe(), |d| d.value.trim().to_owned());
+    Some(Fix {
+        when,
+        otherwise,
+        does,
+        action,
+    })
+}
+
+fn fix_field(field: &super::spec::FixField, p: &mut Problems<'_>) -> Option<Field> {
+    let keys: Vec<String> = field.path.value.split('.').map(str::to_owned).collect();
+    if keys
+        .iter()
+        .any(|k| k.is_empty() || k.contains(['[', ']', '"', '*']))
+    {
+        p.at(
+            &field.path,
+            format!(
+                "`{}` must be dotted plain keys (no lists, no quotes)",
+                field.path.value
+            ),
+        );
+        return None;
+    }
+    let scalar = |value: &serde_json::Value| match value {
+        serde_json::Value::Bool(b) => Some(Scalar::Bool(*b)),
+        serde_json::Value::Number(n) => n.as_i64().map(Scalar::Int),
+        serde_json::Value::String(s) => Some(Scalar::Str(s.clone())),
+        _ => None,
+    };
+    let value = match &field.value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map(FieldValue::List),
+        other => scalar(other).map(FieldValue::Scalar),
+    };
+    if value.is_none() {
+        p.at(
+            &field.path,
+            "the value must be a boolean, an integer, a string or a list of those",
+        );
+    }
+    Some(Field {
+        keys,
+        value: value?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compile;
+
+    const RULE: &str = "id: r\ntitle: t\ncategory: security\nseverity: low\ntarget: kubernetes\n\
+        for_each: pod.all_containers[*]\ncheck: {exists: name}\nmessage: m\nsummary: s\n\
+        rationale: r\nremediation: r\nexamples: {fail: f, pass: p}\n";
+
+    fn problems(fix: &str) -> Vec<String> {
+        let text = format!("{RULE}fix:\n{fix}");
+        match compile("r.yaml", &text, None) {
+            Ok(_) => Vec::new(),
+            Err(error) => error.problems.clone(),
+        }
+    }
+
+    #[test]
+    fn a_fix_block_is_one_valid_operation() {
+        assert_eq!(problems("  exec_form: true\n"), Vec::<String>::new());
+        assert_eq!(
+            problems("  exec_form: true\n  replace: {regex: a, with: b}\n"),
+            ["`fix` needs exactly one of `set`, `replace`, `exec_form: true`, `create`"]
+        );
+        assert_eq!(
+            problems("  set:\n    - {path: \"a[0].b\", value: true}\n"),
+            ["`a[0].b` must be dotted plain keys (no lists, no quotes)"]
+        );
+        assert_eq!(
+            problems("  set:\n    - {path: a, value: {b: 1}}\n"),
+            ["the value must be a boolean, an integer, a string or a list of those"]
+        );
+        assert!(problems("  replace: {regex: '(', with: b}\n")[0].starts_with("invalid regex"));
+        assert!(problems("  create: {path: 'x-{a..b}.yaml', text: t}\n")[0].contains("not a path"));
+    }
 }

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::compile::{Condition, Literal};
+use super::compile::{Condition, Limit, Literal, Rounding};
 use super::path::{Origin, Path};
 use super::pattern::Pattern;
 use crate::model::{Document, NodeId, Tree, Value};
@@ -127,25 +127,72 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
         Condition::Matches(path, regex) => first(cx, path, |tree, id| {
             tree.scalar_text(id).is_some_and(|t| regex.is_match(&t))
         }),
-        Condition::AtLeast(path, bound) => first(cx, path, |tree, id| {
-            number(tree, id).is_some_and(|n| n >= *bound)
-        }),
-        Condition::AtMost(path, bound) => first(cx, path, |tree, id| {
-            number(tree, id).is_some_and(|n| n <= *bound)
-        }),
+        Condition::AtLeast(path, limit) => compare(cx, path, limit, |n, bound| n >= bound),
+        Condition::AtMost(path, limit) => compare(cx, path, limit, |n, bound| n <= bound),
         Condition::TextMatches(path, regex) => text_matches(cx, path, regex),
-        Condition::In(path, among) => {
-            let (among_tree, pool) = cx.resolve(among);
-            let pool: Vec<String> = pool
+        Condition::In(path, among) => membership(cx, path, among, true),
+        Condition::NotIn(path, among) => membership(cx, path, among, false),
+    }
+}
+
+/// The `exists` paths of `condition` (under `all` / `any`, not under `not`) that do not hold for
+/// the item, so a message can name what is missing rather than all that is required.
+pub fn unmet<'c>(condition: &'c Condition, cx: Context<'_>, out: &mut Vec<&'c str>) {
+    match condition {
+        Condition::All(items) | Condition::Any(items) => {
+            items.iter().for_each(|c| unmet(c, cx, out));
+        }
+        Condition::Exists(path) if !eval(condition, cx).ok => out.push(&path.text),
+        _ => {}
+    }
+}
+
+/// Whether a scalar at `path` is (`wanted`) or is not among the values at `among`.
+fn membership(cx: Context<'_>, path: &Path, among: &Path, wanted: bool) -> Outcome {
+    let (among_tree, pool) = cx.resolve(among);
+    let pool: Vec<String> = pool
+        .into_iter()
+        .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
+        .collect();
+    first(cx, path, |tree, id| {
+        tree.scalar_text(id)
+            .is_some_and(|t| pool.iter().any(|p| *p == t) == wanted)
+    })
+}
+
+/// Whether a number at `path` compares so with the limit (with any of the numbers at its path).
+fn compare(cx: Context<'_>, path: &Path, limit: &Limit, holds: fn(f64, f64) -> bool) -> Outcome {
+    match limit {
+        Limit::Fixed(bound) => first(cx, path, |tree, id| {
+            number(tree, id).is_some_and(|n| holds(n, *bound))
+        }),
+        Limit::At { path: at, percent } => {
+            let (bound_tree, bounds) = cx.resolve(at);
+            let bounds: Vec<f64> = bounds
                 .into_iter()
-                .filter_map(|id| among_tree.scalar_text(id).map(|t| t.into_owned()))
+                .filter_map(|id| number(bound_tree, id))
                 .collect();
             first(cx, path, |tree, id| {
-                tree.scalar_text(id)
-                    .is_some_and(|t| pool.iter().any(|p| *p == t))
+                bounds.iter().any(|bound| {
+                    count(tree, id, *bound, *percent).is_some_and(|n| holds(n, *bound))
+                })
             })
         }
     }
+}
+
+/// A number, or with `percent` a percentage (`50%`) as that share of `of`, rounded as asked.
+fn count(tree: &Tree, id: NodeId, of: f64, percent: Option<Rounding>) -> Option<f64> {
+    let share = percent.and_then(|rounding| {
+        let text = tree.as_str(id)?.trim().strip_suffix('%')?;
+        // Multiplied before dividing, so whole percentages of whole counts stay exact.
+        let exact = text.trim().parse::<f64>().ok()? * of / 100.0;
+        Some(match rounding {
+            Rounding::Up => exact.ceil(),
+            Rounding::Down => exact.floor(),
+        })
+    });
+    share.or_else(|| number(tree, id))
 }
 
 fn first(cx: Context<'_>, path: &Path, test: impl Fn(&Tree, NodeId) -> bool) -> Outcome {
@@ -223,5 +270,94 @@ fn number(tree: &Tree, id: NodeId) -> Option<f64> {
         Value::Str(s) => s.trim().parse().ok(),
         Value::Seq(items) => Some(items.len() as f64),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compile::compile;
+    use crate::model::DocKind;
+    use crate::parse;
+
+    /// Whether `check` holds on the one YAML document `doc`.
+    fn holds(check: &str, doc: &str) -> bool {
+        let text = format!(
+            "id: r\ntitle: t\ncategory: availability\nseverity: low\ntarget: yaml\ncheck:\n  {check}\nmessage: m\nsummary: s\nrationale: r\nremediation: x\nexamples: {{fail: a, pass: b}}\n"
+        );
+        let rule = compile("r.yaml", &text, Some("r"))
+            .map_err(|e| format!("{e:?}"))
+            .expect("rule compiles");
+        let parsed = parse::parse(DocKind::Yaml, 0, "x.yaml", doc);
+        let document = &parsed.documents[0];
+        let cx = Context {
+            doc: document,
+            item: document.root,
+            repo: document,
+        };
+        eval(&rule.check, cx).ok
+    }
+
+    #[test]
+    fn compares_with_the_numbers_at_another_path() {
+        let check = "at_least: {path: min, value_at: 'targets[*].replicas', percent: up}";
+        assert!(holds(check, "min: 3\ntargets: [{replicas: 3}]\n"));
+        assert!(!holds(check, "min: 2\ntargets: [{replicas: 3}]\n"));
+        assert!(
+            holds(check, "min: 2\ntargets: [{replicas: 5}, {replicas: 2}]\n"),
+            "any number at value_at"
+        );
+        assert!(
+            !holds(check, "min: 2\ntargets: []\n"),
+            "nothing to compare with"
+        );
+    }
+
+    #[test]
+    fn a_percentage_is_a_share_of_the_compared_count() {
+        let up = "at_least: {path: min, value_at: replicas, percent: up}";
+        assert!(
+            holds(up, "min: 50%\nreplicas: 1\n"),
+            "50 % of 1 rounds up to 1"
+        );
+        assert!(!holds(up, "min: 50%\nreplicas: 3\n"), "50 % of 3 is 2");
+        assert!(holds(up, "min: '100%'\nreplicas: 7\n"));
+        let down = "at_least: {path: min, value_at: replicas, percent: down}";
+        assert!(
+            !holds(down, "min: 99%\nreplicas: 1\n"),
+            "99 % of 1 rounds down to 0"
+        );
+        assert!(holds(up, "min: 99%\nreplicas: 1\n"));
+        let plain = "at_least: {path: min, value_at: replicas}";
+        assert!(
+            !holds(plain, "min: 100%\nreplicas: 1\n"),
+            "without percent, not a number"
+        );
+    }
+
+    #[test]
+    fn not_in_finds_a_value_missing_from_the_pool() {
+        let check = "not_in: {path: 'wanted[*]', among: 'have[*]'}";
+        assert!(holds(check, "wanted: [a, b]\nhave: [a]\n"));
+        assert!(!holds(check, "wanted: [a, b]\nhave: [b, a]\n"));
+        assert!(
+            !holds(check, "wanted: []\nhave: [a]\n"),
+            "nothing to look up"
+        );
+    }
+
+    #[test]
+    fn a_bound_needs_exactly_one_of_value_and_value_at() {
+        let rule = |check: &str| {
+            let text = format!(
+                "id: r\ntitle: t\ncategory: availability\nseverity: low\ntarget: yaml\ncheck:\n  {check}\nmessage: m\nsummary: s\nrationale: r\nremediation: x\nexamples: {{fail: a, pass: b}}\n"
+            );
+            compile("r.yaml", &text, Some("r")).is_ok()
+        };
+        assert!(rule("at_least: {path: a, value: 1}"));
+        assert!(!rule("at_least: {path: a}"));
+        assert!(!rule("at_least: {path: a, value: 1, value_at: b}"));
+        assert!(!rule("at_least: {path: a, value: 1, percent: up}"));
+        assert!(!rule("at_least: {path: a, value_at: b, percent: sideways}"));
     }
 }

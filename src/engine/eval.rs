@@ -9,7 +9,7 @@ use super::compile::{Category, Condition, Rule, Scope, Severity, TemplatePart};
 use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
 use crate::hash::fnv1a_64;
-use crate::model::{DocKind, Document};
+use crate::model::{DocKind, Document, NodeId};
 use crate::source::{Loc, SourceFile, escape_controls};
 
 /// The parsed repository a rule set is evaluated on.
@@ -41,6 +41,8 @@ pub struct Finding {
     /// The document the finding is about (its index in the scan; `REPO_UNIT` for the repo), so
     /// a rule is scored per document, not per item.
     pub unit: usize,
+    /// The failing item in the document's tree (what `golive fix` edits).
+    pub item: NodeId,
 }
 
 /// The unit of findings about the repository as a whole.
@@ -53,6 +55,8 @@ pub enum Status {
     Failed,
     NotApplicable,
     Suppressed,
+    /// Met by a current `[[attest]]` sign-off of golive.toml (see `attest`).
+    Attested,
     Disabled,
 }
 
@@ -106,7 +110,13 @@ impl Evaluation {
         let copy_key = |finding: &Finding| {
             let rule = *index.get(finding.rule.as_str())?;
             let (object, rank) = copies.get(finding.unit).copied().flatten()?;
-            Some(((rule, object, fnv1a_64(finding.message.as_bytes())), rank))
+            // Copies may name the object differently (a Helm release prefix): the message is
+            // compared without the object's own name.
+            let message = match &finding.object {
+                Some(label) => Cow::Owned(finding.message.replace(label.as_str(), "\0")),
+                None => Cow::Borrowed(finding.message.as_str()),
+            };
+            Some(((rule, object, fnv1a_64(message.as_bytes())), rank))
         };
         let mut source: HashMap<(usize, u128, u64), u64> = HashMap::new();
         for (key, rank) in self.findings.iter().filter_map(copy_key) {
@@ -480,6 +490,7 @@ fn finding(
         help: rule.help.clone(),
         annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
         unit,
+        item: cx.item,
     }
 }
 
@@ -492,7 +503,17 @@ fn render_message(rule: &Rule, scan: &Scan<'_>, cx: Context<'_>) -> String {
                 out.push_str(cx.doc.label.as_deref().unwrap_or("the repository"))
             }
             TemplatePart::File => out.push_str(scan.path(cx.doc.file).unwrap_or("the repository")),
-            TemplatePart::Value(path) => {
+            TemplatePart::Unmet => {
+                let mut paths = Vec::new();
+                condition::unmet(&rule.check, cx, &mut paths);
+                let quoted: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+                out.push_str(&quoted.join(", "));
+            }
+            TemplatePart::Dir => {
+                let file = scan.path(cx.doc.file).unwrap_or_default();
+                out.push_str(file.rsplit_once('/').map_or("", |(dir, _)| dir));
+            }
+            TemplatePart::Value(path) | TemplatePart::Optional(path) => {
                 let (tree, hits) = cx.resolve(path);
                 let values: Vec<String> = hits
                     .iter()

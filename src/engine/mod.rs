@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod compile;
 pub mod condition;
 pub mod eval;
+pub mod fix;
 pub mod path;
 pub mod pattern;
 pub mod prematch;

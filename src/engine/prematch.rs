@@ -56,7 +56,7 @@ impl TextPatterns {
                 .anchor
                 .iter()
                 .chain(rule.message.parts.iter().filter_map(|part| match part {
-                    TemplatePart::Value(path) => Some(path),
+                    TemplatePart::Value(path) | TemplatePart::Optional(path) => Some(path),
                     _ => None,
                 }));
             if other_paths.any(may_read_text) {
@@ -85,7 +85,12 @@ impl TextPatterns {
                     None => self.patterns.push((pattern.clone(), reportable)),
                 }
             }
-            Condition::In(path, among) => {
+            Condition::AtLeast(path, limit) | Condition::AtMost(path, limit) => {
+                if may_read_text(path) || limit.path().is_some_and(may_read_text) {
+                    self.complete = false;
+                }
+            }
+            Condition::In(path, among) | Condition::NotIn(path, among) => {
                 if may_read_text(path) || may_read_text(among) {
                     self.complete = false;
                 }
@@ -95,8 +100,6 @@ impl TextPatterns {
             | Condition::Equals(path, _)
             | Condition::OneOf(path, _)
             | Condition::Matches(path, _)
-            | Condition::AtLeast(path, _)
-            | Condition::AtMost(path, _)
             | Condition::TextMatches(path, _) => {
                 if may_read_text(path) {
                     self.complete = false;

@@ -73,6 +73,73 @@ pub struct RuleSpec {
     #[serde(default)]
     #[schemars(with = "Option<f64>")]
     pub weight: Option<Spanned<f64>>,
+    /// The mechanical fix `golive fix` writes for a finding of this rule.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
+}
+
+/// A fix: exactly one of `set`, `replace`, `exec_form`, `create`, applied to the failing item
+/// as byte-range edits of the file it was read from (comments, key order and formatting stay).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    /// Only items that also meet this condition (read like `check`) are fixed.
+    #[serde(default)]
+    pub when: Option<ConditionSpec>,
+    /// Why an item `when` leaves out is not fixed, as `golive fix` says it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub otherwise: Option<Spanned<String>>,
+    /// What the fix does, in a few words for the rule's docs (default: generated from the
+    /// operation).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub does: Option<Spanned<String>>,
+    /// YAML fields the item must hold: missing keys are inserted (indented as the file is), a
+    /// scalar with another value is replaced, and a list gains the listed items it lacks.
+    #[serde(default)]
+    pub set: Option<Vec<FixField>>,
+    /// Every match of a regex in the item's source text replaced (`$1` names a group).
+    #[serde(default)]
+    pub replace: Option<FixReplace>,
+    /// `true`: a shell-form `CMD`/`ENTRYPOINT` rewritten as a JSON array, only when it has no
+    /// quotes, variables, operators or globs, so splitting at blanks is what the shell would do.
+    #[serde(default)]
+    pub exec_form: Option<bool>,
+    /// A new file from a template whose `{path}` placeholders are filled from the item
+    /// (`{path?}`: the line is left out when the path has no value; `{dir}`: the folder of the
+    /// item's file). Not written when the file exists.
+    #[serde(default)]
+    pub create: Option<FixCreate>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixField {
+    /// Dotted keys below the item, e.g. `securityContext.allowPrivilegeEscalation`.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// A scalar, or a list of scalars the field's list must contain.
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixReplace {
+    #[schemars(with = "String")]
+    pub regex: Spanned<String>,
+    #[schemars(with = "String")]
+    pub with: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixCreate {
+    /// The new file's path, relative to the scanned root.
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    #[schemars(with = "String")]
+    pub text: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -101,14 +168,17 @@ pub enum ConditionSpec {
     OneOf(CompareMany),
     /// A value's text matches a regex.
     Matches(Pattern),
-    /// A number (or a list's length) is ≥ value.
-    AtLeast(Compare),
-    /// A number (or a list's length) is ≤ value.
-    AtMost(Compare),
+    /// A number (or a list's length) is ≥ `value`, or ≥ a number at `value_at`.
+    AtLeast(Bound),
+    /// A number (or a list's length) is ≤ `value`, or ≤ a number at `value_at`.
+    AtMost(Bound),
     /// Text (default path `text`) contains a regex match; findings point at the match.
     TextMatches(TextPattern),
     /// A value at `path` is among the values at `among`.
     In(Membership),
+    /// A value at `path` is not among the values at `among` (`not: {not_in: …}`: every value is
+    /// among them); the finding points at that value.
+    NotIn(Membership),
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -117,6 +187,30 @@ pub struct Compare {
     #[schemars(with = "String")]
     pub path: Spanned<String>,
     pub value: serde_json::Value,
+}
+
+/// What `at_least` / `at_most` compare with: a constant or the numbers at another path, which may
+/// be on a linked object (`linked.workloads[*].min_replicas`).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bound {
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// A constant number. Give either `value` or `value_at`.
+    #[serde(default)]
+    pub value: Option<serde_json::Value>,
+    /// A path (same origins as `path`: the item, `$.` the document, `$repo.`); the condition
+    /// holds when a value at `path` compares so with any number there.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub value_at: Option<Spanned<String>>,
+    /// With `value_at`: a percentage at `path` (`50%`) is that share of the number it is compared
+    /// with, rounded `up` or `down` as the Kubernetes field does (PodDisruptionBudget fields and
+    /// `maxSurge` round up, a rolling update's `maxUnavailable` down). Without it a percentage is
+    /// not a number and satisfies nothing.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub percent: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -10,8 +10,8 @@
 //! - each compose document gains `path` (of its file) and `facts.deployed_by`: the workloads
 //!   deploying any service of a compose file in its folder (one project, layered with `-f`) or
 //!   in the folder of a file it `include:`s;
-//! - a Dockerfile that a service builds with a compose `healthcheck` gains
-//!   `linked.compose_healthcheck: true`.
+//! - a Dockerfile that a service builds gains `linked.compose_built: true`, and
+//!   `linked.compose_healthcheck: true` when one builds it with a compose `healthcheck`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -73,6 +73,7 @@ pub(super) fn link_compose(
     }
     let mut plans = Vec::new();
     let mut healthchecked = BTreeSet::new();
+    let mut compose_built = BTreeSet::new();
     for (i, doc) in documents.iter().enumerate() {
         if doc.kind != DocKind::Compose {
             continue;
@@ -106,6 +107,7 @@ pub(super) fn link_compose(
                 folders.extend(folder_name(context).map(str::to_ascii_lowercase));
                 dockerfile = by_path.get(file.as_str()).copied();
                 if let Some(d) = dockerfile {
+                    compose_built.insert(d);
                     folders.extend(
                         dockerfile_names(files, documents[d].file)
                             .into_iter()
@@ -216,7 +218,10 @@ pub(super) fn link_compose(
             tree.insert(facts, "dockerfile", copy);
         }
     }
-    for d in healthchecked {
+    for (d, healthchecked) in compose_built
+        .iter()
+        .map(|d| (*d, healthchecked.contains(d)))
+    {
         let doc = &mut documents[d];
         let tree = &mut doc.tree;
         let linked = match tree.get(doc.root, "linked") {
@@ -228,7 +233,11 @@ pub(super) fn link_compose(
             }
         };
         let yes = tree.bool(true, None);
-        tree.insert(linked, "compose_healthcheck", yes);
+        tree.insert(linked, "compose_built", yes);
+        if healthchecked {
+            let yes = tree.bool(true, None);
+            tree.insert(linked, "compose_healthcheck", yes);
+        }
     }
 }
 

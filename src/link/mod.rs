@@ -6,22 +6,40 @@
 //! - a container built from a Dockerfile in the repo gains `facts.dockerfile`: the final
 //!   stage's facts (`user`, `root`, `healthcheck`, `base`, …, without its `instructions`) and
 //!   the Dockerfile's `path`;
-//! - a Service gains `linked.workloads[*]` with `ports` and `port_names` of the selected pods;
+//! - `linked.monitors` also names the annotated Services, GMP/VictoriaMetrics scrape objects and
+//!   Prometheus scrape jobs (`scrape_configs` in a config file or ConfigMap) that scrape it;
+//! - a workload gains `linked.serving` (a port or a Service), `linked.database` (the engine its
+//!   image runs) and `linked.persistent` (a volume that outlives the pod);
+//! - a container whose image a skaffold config or a CI build step of the repo tags gains
+//!   `facts.image.built_by` (that file);
 //! - a Dockerfile gains `linked.workloads[*]`, `linked.probed` and `linked.enforced_non_root`;
 //! - a compose service gains `facts.deployed_by` (the Kubernetes workloads running its image)
 //!   and `facts.dockerfile`; a Dockerfile a service builds with a healthcheck gains
 //!   `linked.compose_healthcheck`;
 //! - the repo document (`target: repo`) holds `files`, `readme` and `facts`; its
-//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file.
+//!   `facts.duplicate_keys[*]` (`key`, `path`) point at the repeated key in its file, and its
+//!   `facts.unseen_sources[*]` say where objects the scan cannot see may come from;
+//! - a Service, PDB, NetworkPolicy, PodMonitor or ServiceMonitor gains `linked.workloads[*]`
+//!   and an HPA `linked.target` (see `selected`); a workload or an Ingress gains `linked.refs[*]`,
+//!   the objects it names and whether the repo defines them (see `refs`).
 //!
 //! One module per relation: `objects` (selectors and the object index), `workloads` (what
-//! covers a workload, what a Service selects), `images` (image ↔ Dockerfile), `compose` (compose
-//! service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files and facts).
+//! covers a workload), `selected` (what a selecting object picks), `refs` (objects named),
+//! `unseen` (where unseen objects may come from), `images` (image ↔ Dockerfile), `builds`
+//! (images the repo's build tooling tags), `shape` (serving, database, persistent), `compose`
+//! (compose service ↔ Dockerfile and Kubernetes workloads), `repo` (the repo document's files
+//! and facts).
 
+mod builds;
 mod compose;
 mod images;
+mod monitoring;
 mod objects;
+mod refs;
 mod repo;
+mod selected;
+mod shape;
+mod unseen;
 mod workloads;
 
 use crate::model::{DocKind, Document, NodeId, Tree};
@@ -31,8 +49,11 @@ use crate::source::{FileId, Loc};
 use compose::link_compose;
 use images::{link_dockerfiles, match_images};
 use objects::Objects;
+use refs::link_refs;
 use repo::{add_duplicate_keys, repo_document};
-use workloads::{link_services, link_workloads};
+use selected::link_selecting;
+use unseen::add_unseen_sources;
+use workloads::link_workloads;
 
 /// The file id of the repo document: it has no file.
 pub const REPO_FILE: FileId = FileId::MAX;
@@ -48,6 +69,20 @@ struct Workload {
     ports: Vec<i64>,
     port_names: Vec<String>,
     images: Vec<String>,
+    /// `spec.replicas` with its location.
+    replicas: Option<(i64, Option<Loc>)>,
+}
+
+impl Workload {
+    /// The fewest pods it runs: its HPA's `minReplicas` (located in the HPA's file, so a finding
+    /// points there), else `spec.replicas`, else Kubernetes' default of 1.
+    fn min_replicas(&self, objects: &Objects) -> (i64, Option<Loc>) {
+        objects
+            .scaling(&self.namespace, &self.kind, &self.name)
+            .and_then(|h| h.min_replicas)
+            .or(self.replicas)
+            .unwrap_or((1, None))
+    }
 }
 
 /// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
@@ -72,17 +107,30 @@ pub fn link(
         || {
             rayon::join(
                 || Objects::index(documents),
-                || collect_workloads(documents),
+                || collect_workloads(documents, DocKind::Kubernetes),
             )
         },
         || repo_document(documents, files, other_files),
     );
     let builds = match_images(documents, &workloads, files);
     link_workloads(documents, &objects, &workloads, &builds, files);
-    link_services(documents, &objects, &workloads);
+    // Objects the scope step left out (load generators, periphery folders) are still defined:
+    // a Service fronting one is not dangling.
+    let left_out = collect_workloads(documents, DocKind::Yaml);
+    link_selecting(documents, &objects, &workloads, &left_out);
+    link_refs(documents);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
+    let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
+    shape::add_shape(documents, &workload_docs);
+    monitoring::add_monitors(documents, &objects, &workloads);
+    builds::mark_built(
+        documents,
+        &workload_docs,
+        &builds::built_images(documents, files),
+    );
     add_duplicate_keys(&mut repo, files, duplicate_keys);
+    add_unseen_sources(&mut repo, documents, files, other_files);
     repo
 }
 
@@ -96,10 +144,11 @@ fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
     .unwrap_or_default()
 }
 
-fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
+/// The documents of `kind` that run pods.
+fn collect_workloads(documents: &[Document], kind: DocKind) -> Vec<Workload> {
     let mut out = Vec::new();
     for (i, doc) in documents.iter().enumerate() {
-        if doc.kind != DocKind::Kubernetes {
+        if doc.kind != kind {
             continue;
         }
         let tree = &doc.tree;
@@ -132,7 +181,11 @@ fn collect_workloads(documents: &[Document]) -> Vec<Workload> {
                     .map(str::to_owned),
             );
         }
+        let replicas = tree
+            .lookup(doc.root, "spec.replicas")
+            .and_then(|r| Some((tree.as_int(r)?, tree.loc(r))));
         out.push(Workload {
+            replicas,
             doc: i,
             namespace: kubernetes::namespace(tree, doc.root).to_owned(),
             kind: kubernetes::kind(tree, doc.root).to_owned(),

@@ -8,22 +8,150 @@ use crate::source::Loc;
 
 use super::{Labels, labels_of};
 
-/// What a Service, PDB, NetworkPolicy or monitor selects.
-pub(super) enum Selector {
+/// What a Service, PDB, NetworkPolicy, monitor, spread constraint or affinity term selects.
+pub(crate) enum Selector {
     Nothing,
-    Everything,
-    Labels(Labels),
+    /// Every `matchLabels` pair and every `matchExpressions` requirement holds; with none at all,
+    /// every pod of the namespace.
+    Match {
+        labels: Labels,
+        expressions: Vec<Requirement>,
+    },
 }
 
-impl Selector {
-    pub(super) fn selects(&self, labels: &Labels) -> bool {
-        match self {
-            Selector::Nothing => false,
-            Selector::Everything => true,
-            Selector::Labels(wanted) => wanted.iter().all(|pair| labels.contains(pair)),
+/// One `matchExpressions` entry.
+pub(crate) struct Requirement {
+    key: String,
+    operator: Operator,
+    values: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Operator {
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Requirement {
+    fn holds(&self, labels: &Labels) -> bool {
+        let value = labels.iter().find(|(k, _)| *k == self.key).map(|(_, v)| v);
+        match self.operator {
+            Operator::In => value.is_some_and(|v| self.values.contains(v)),
+            Operator::NotIn => value.is_none_or(|v| !self.values.contains(v)),
+            Operator::Exists => value.is_some(),
+            Operator::DoesNotExist => value.is_none(),
         }
     }
 }
+
+impl Selector {
+    pub(crate) fn selects(&self, labels: &Labels) -> bool {
+        match self {
+            Selector::Nothing => false,
+            Selector::Match {
+                labels: wanted,
+                expressions,
+            } => {
+                wanted.iter().all(|pair| labels.contains(pair))
+                    && expressions.iter().all(|r| r.holds(labels))
+            }
+        }
+    }
+
+    /// Every label value the selector asks for (`matchLabels` values, `In` values).
+    pub(super) fn values(&self) -> Vec<&str> {
+        match self {
+            Selector::Nothing => Vec::new(),
+            Selector::Match {
+                labels,
+                expressions,
+            } => labels
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .chain(
+                    expressions
+                        .iter()
+                        .filter(|r| matches!(r.operator, Operator::In))
+                        .flat_map(|r| r.values.iter().map(String::as_str)),
+                )
+                .collect(),
+        }
+    }
+
+    /// The pair every selected pod carries, which indexes the selector.
+    pub(super) fn first_pair(&self) -> Option<&(String, String)> {
+        match self {
+            Selector::Match { labels, .. } => labels.first(),
+            Selector::Nothing => None,
+        }
+    }
+
+    /// A `LabelSelector` (`matchLabels`, `matchExpressions`). An unknown operator makes the
+    /// selector invalid, and the API server would refuse the object: it selects nothing.
+    pub(crate) fn label_selector(tree: &Tree, node: NodeId) -> Selector {
+        let labels = labels_of(tree, tree.get(node, "matchLabels"));
+        let mut expressions = Vec::new();
+        for item in tree
+            .get(node, "matchExpressions")
+            .map(|e| tree.items(e).to_vec())
+            .unwrap_or_default()
+        {
+            let text = |key| tree.get(item, key).and_then(|n| tree.as_str(n));
+            let operator = match text("operator") {
+                Some("In") => Operator::In,
+                Some("NotIn") => Operator::NotIn,
+                Some("Exists") => Operator::Exists,
+                Some("DoesNotExist") => Operator::DoesNotExist,
+                _ => return Selector::Nothing,
+            };
+            let Some(key) = text("key") else {
+                return Selector::Nothing;
+            };
+            let values = tree
+                .get(item, "values")
+                .map(|v| {
+                    tree.items(v)
+                        .iter()
+                        .filter_map(|n| tree.scalar_text(*n).map(|t| t.into_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            expressions.push(Requirement {
+                key: key.to_owned(),
+                operator,
+                values,
+            });
+        }
+        Selector::Match {
+            labels,
+            expressions,
+        }
+    }
+}
+
+/// Custom resources that configure something and run no pods of their own: a monitor or a route
+/// named like the app does not mean an operator makes the app's pods.
+const CONFIGURATION_KINDS: [&str; 17] = [
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "Probe",
+    "ScrapeConfig",
+    "ExternalSecret",
+    "SealedSecret",
+    "Certificate",
+    "Issuer",
+    "VirtualService",
+    "DestinationRule",
+    "HTTPRoute",
+    "GRPCRoute",
+    "IngressRoute",
+    "Middleware",
+    "ScaledObject",
+    "GrafanaDashboard",
+];
 
 /// The facts of one Kubernetes object that linking needs, read once.
 pub(super) struct Object {
@@ -36,6 +164,9 @@ pub(super) struct Object {
     /// An HPA's `scaleTargetRef` (kind, name) and `minReplicas` with its location.
     pub(super) scales: Option<(String, String)>,
     pub(super) min_replicas: Option<(i64, Option<Loc>)>,
+    /// A custom resource (its API group is not Kubernetes' own), which an operator may turn
+    /// into pods the repo does not show.
+    pub(super) custom: bool,
 }
 
 /// Every Kubernetes object, indexed by (namespace, kind) and by kind, so linking costs
@@ -50,6 +181,8 @@ pub(super) struct Objects {
     pub(super) by_selector: HashMap<(String, String, String, String), Vec<usize>>,
     pub(super) select_all: HashMap<(String, String), Vec<usize>>,
     pub(super) by_target: HashMap<(String, String, String), usize>,
+    /// (namespace, kind, name) → the first object so named.
+    pub(super) by_name: HashMap<(String, String, String), usize>,
 }
 
 impl Objects {
@@ -60,6 +193,7 @@ impl Objects {
             by_selector: HashMap::new(),
             select_all: HashMap::new(),
             by_target: HashMap::new(),
+            by_name: HashMap::new(),
         };
         for (doc, d) in documents.iter().enumerate() {
             if d.kind != DocKind::Kubernetes {
@@ -68,20 +202,25 @@ impl Objects {
             let object = Object::read(doc, d);
             let at = objects.all.len();
             let place = (object.namespace.clone(), object.kind.clone());
-            match &object.selector {
-                Selector::Labels(wanted) => {
-                    if let Some((key, value)) = wanted.first() {
-                        let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
-                        objects.by_selector.entry(slot).or_default().push(at);
-                    }
+            match (&object.selector, object.selector.first_pair()) {
+                (Selector::Nothing, _) => {}
+                (_, Some((key, value))) => {
+                    let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
+                    objects.by_selector.entry(slot).or_default().push(at);
                 }
-                Selector::Everything => objects.select_all.entry(place).or_default().push(at),
-                Selector::Nothing => {}
+                // Expressions alone: tested against every pod of the namespace.
+                (_, None) => objects.select_all.entry(place).or_default().push(at),
             }
             if let Some((kind, name)) = &object.scales {
                 let target = (object.namespace.clone(), kind.clone(), name.clone());
                 objects.by_target.entry(target).or_insert(at);
             }
+            let named = (
+                object.namespace.clone(),
+                object.kind.clone(),
+                object.name.clone(),
+            );
+            objects.by_name.entry(named).or_insert(at);
             objects
                 .by_kind
                 .entry(object.kind.clone())
@@ -127,6 +266,12 @@ impl Objects {
         self.by_target.get(&target).map(|i| &self.all[*i])
     }
 
+    /// The object of `kind` named `name` in `namespace`.
+    pub(super) fn named(&self, namespace: &str, kind: &str, name: &str) -> Option<&Object> {
+        let key = (namespace.to_owned(), kind.to_owned(), name.to_owned());
+        self.by_name.get(&key).map(|i| &self.all[*i])
+    }
+
     pub(super) fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> {
         self.by_kind
             .get(kind)
@@ -157,7 +302,13 @@ impl Object {
         let min_replicas = tree
             .lookup(root, "spec.minReplicas")
             .and_then(|n| Some((tree.as_int(n)?, tree.loc(n))));
+        let group = text("apiVersion")
+            .and_then(|v| v.split_once('/').map(|(group, _)| group.to_owned()))
+            .unwrap_or_default();
         Object {
+            custom: group.contains('.')
+                && !group.ends_with(".k8s.io")
+                && !CONFIGURATION_KINDS.contains(&kind.as_str()),
             doc,
             selector: selector_of(tree, root, &kind),
             name: kubernetes::name(tree, root).to_owned(),
@@ -170,30 +321,102 @@ impl Object {
     }
 }
 
-/// A Service's `spec.selector` is a plain map; the others use `matchLabels`. An empty Service
-/// selector selects nothing; an empty pod selector (NetworkPolicy `{}`) selects every pod.
+/// A Service's `spec.selector` is a plain map, and an empty one selects nothing (its endpoints
+/// are managed by hand). The others are `LabelSelector`s, where `{}` selects every pod of the
+/// namespace (NetworkPolicy, `policy/v1` PodDisruptionBudget) and a missing one nothing.
 pub(super) fn selector_of(tree: &Tree, root: NodeId, kind: &str) -> Selector {
     let node = match kind {
         "NetworkPolicy" => tree.lookup(root, "spec.podSelector"),
-        "Service" | "PodDisruptionBudget" | "ServiceMonitor" | "PodMonitor" => {
-            tree.lookup(root, "spec.selector")
-        }
+        "Service"
+        | "PodDisruptionBudget"
+        | "ServiceMonitor"
+        | "PodMonitor"
+        | "PodMonitoring"
+        | "ClusterPodMonitoring"
+        | "VMPodScrape"
+        | "VMServiceScrape" => tree.lookup(root, "spec.selector"),
         _ => None,
     };
-    let Some(node) = node else {
-        return Selector::Nothing;
-    };
-    let labels = if kind == "Service" {
-        Some(node)
-    } else {
-        tree.get(node, "matchLabels")
-    };
-    let wanted = labels_of(tree, labels);
-    match (wanted.is_empty(), kind) {
-        (false, _) => Selector::Labels(wanted),
-        (true, "NetworkPolicy") if tree.get(node, "matchExpressions").is_none() => {
-            Selector::Everything
+    match (node, kind) {
+        (None, _) => Selector::Nothing,
+        (Some(node), "Service") => {
+            let labels = labels_of(tree, Some(node));
+            if labels.is_empty() {
+                Selector::Nothing
+            } else {
+                Selector::Match {
+                    labels,
+                    expressions: Vec::new(),
+                }
+            }
         }
-        _ => Selector::Nothing,
+        (Some(node), "NetworkPolicy" | "PodDisruptionBudget") => {
+            Selector::label_selector(tree, node)
+        }
+        (Some(node), _) => match Selector::label_selector(tree, node) {
+            Selector::Match {
+                labels,
+                expressions,
+            } if labels.is_empty() && expressions.is_empty() => Selector::Nothing,
+            selector => selector,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn selects(selector: &str, labels: &[(&str, &str)]) -> bool {
+        let parsed = parse::parse(DocKind::Yaml, 0, "s.yaml", selector);
+        let doc = &parsed.documents[0];
+        let labels: Labels = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Selector::label_selector(&doc.tree, doc.root).selects(&labels)
+    }
+
+    #[test]
+    fn match_expressions_follow_kubernetes() {
+        let api = [("app", "api"), ("tier", "web")];
+        let expr = |e: &str| format!("matchExpressions: [{e}]\n");
+        assert!(selects(
+            &expr("{key: app, operator: In, values: [api, web]}"),
+            &api
+        ));
+        assert!(!selects(
+            &expr("{key: app, operator: In, values: [db]}"),
+            &api
+        ));
+        assert!(selects(
+            &expr("{key: app, operator: NotIn, values: [db]}"),
+            &api
+        ));
+        assert!(
+            selects(
+                &expr("{key: track, operator: NotIn, values: [canary]}"),
+                &api
+            ),
+            "NotIn holds when the label is absent"
+        );
+        assert!(selects(&expr("{key: tier, operator: Exists}"), &api));
+        assert!(!selects(&expr("{key: tier, operator: DoesNotExist}"), &api));
+        assert!(
+            !selects(&expr("{key: app, operator: Matches, values: [api]}"), &api),
+            "an invalid selector selects nothing"
+        );
+        assert!(
+            !selects(
+                "matchLabels: {app: api}\nmatchExpressions: [{key: tier, operator: In, values: [db]}]\n",
+                &api
+            ),
+            "labels and expressions must all hold"
+        );
+        assert!(
+            selects("{}\n", &api),
+            "an empty LabelSelector selects every pod"
+        );
     }
 }

@@ -89,7 +89,12 @@ pub(super) fn repo_document(
                     .unwrap_or("");
                 let data_operator =
                     !matches!(kind, "StatefulSet" | "PersistentVolumeClaim") && !api.contains(".");
-                if STATEFUL_KINDS.contains(&kind) && !data_operator && keeps_data(doc, kind) {
+                // A database is stateful even on emptyDir: its data is what is lost.
+                let database = doc.tree.get(doc.root, "pod").is_some()
+                    && super::shape::database_engine(doc).is_some();
+                if (STATEFUL_KINDS.contains(&kind) && !data_operator && keeps_data(doc, kind))
+                    || database
+                {
                     stateful.push(kubernetes::label(t, doc.root));
                 }
                 if is_backup(doc, kind, api) {

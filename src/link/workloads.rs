@@ -1,7 +1,6 @@
-//! What covers a workload (Services, PDBs, HPAs, NetworkPolicies, monitors) and what a Service
-//! selects.
+//! What covers a workload (Services, PDBs, HPAs, NetworkPolicies, monitors).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -10,12 +9,12 @@ use crate::source::Loc;
 
 use super::images::attach_dockerfiles;
 use super::objects::{Object, Objects, Selector};
-use super::{Workload, names_node};
+use super::{Labels, Workload, names_node};
 
 /// What the link step found about one workload.
 pub(super) struct WorkloadLinks {
-    lists: [(&'static str, Vec<String>); 5],
-    hpa_min: Option<(i64, Option<Loc>)>,
+    lists: [(&'static str, Vec<String>); 6],
+    min_replicas: (i64, Option<Loc>),
 }
 
 pub(super) fn workload_links(
@@ -50,9 +49,9 @@ pub(super) fn workload_links(
                 "hpas",
                 hpa.map(|h| vec![h.name.clone()]).unwrap_or_default(),
             ),
+            ("spread_keys", spread_keys(&documents[w.doc], &w.labels)),
         ],
-        // The HPA's floor, located in the HPA's file, so a finding points at `minReplicas`.
-        hpa_min: hpa.and_then(|h| h.min_replicas),
+        min_replicas: w.min_replicas(objects),
     }
 }
 
@@ -83,16 +82,46 @@ pub(super) fn link_workloads(
                 let node = names_node(tree, names);
                 tree.insert(linked, key, node);
             }
-            let replicas = tree.lookup(target.root, "spec.replicas");
-            let (min, loc) = plan
-                .hpa_min
-                .or_else(|| replicas.and_then(|r| Some((tree.as_int(r)?, tree.loc(r)))))
-                .unwrap_or((1, None));
+            let (min, loc) = plan.min_replicas;
             let min_node = tree.int(min, loc);
             tree.insert(linked, "min_replicas", min_node);
             tree.insert(target.root, "linked", linked);
         });
     attach_dockerfiles(documents, workloads, builds, files);
+}
+
+/// The `topologyKey`s of the pod's spread constraints and anti-affinity terms (required or
+/// preferred) whose `labelSelector` selects the workload's own pods: a term about other pods
+/// (or without a selector, which matches no pod) spreads nothing of this workload.
+fn spread_keys(doc: &Document, own: &Labels) -> Vec<String> {
+    let tree = &doc.tree;
+    let Some(spec) = tree.lookup(doc.root, "pod.spec") else {
+        return Vec::new();
+    };
+    let items = |path: &str| {
+        tree.lookup(spec, path)
+            .map(|list| tree.items(list).to_vec())
+            .unwrap_or_default()
+    };
+    let anti = "affinity.podAntiAffinity";
+    let preferred = items(&format!(
+        "{anti}.preferredDuringSchedulingIgnoredDuringExecution"
+    ))
+    .into_iter()
+    .filter_map(|item| tree.get(item, "podAffinityTerm"));
+    items("topologySpreadConstraints")
+        .into_iter()
+        .chain(items(&format!(
+            "{anti}.requiredDuringSchedulingIgnoredDuringExecution"
+        )))
+        .chain(preferred)
+        .filter(|term| {
+            tree.get(*term, "labelSelector")
+                .is_some_and(|s| Selector::label_selector(tree, s).selects(own))
+        })
+        .filter_map(|term| tree.get(term, "topologyKey"))
+        .filter_map(|key| tree.as_str(key).map(str::to_owned))
+        .collect()
 }
 
 pub(super) fn scrape_annotated(doc: &Document) -> bool {
@@ -101,51 +130,4 @@ pub(super) fn scrape_annotated(doc: &Document) -> bool {
         .and_then(|a| tree.get(a, "prometheus.io/scrape"))
         .and_then(|v| tree.scalar_text(v))
         .is_some_and(|v| v == "true")
-}
-
-pub(super) fn link_services(documents: &mut [Document], objects: &Objects, workloads: &[Workload]) {
-    // Workloads by (namespace, label, value): a Service only selects pods carrying its first pair.
-    let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-    for (i, w) in workloads.iter().enumerate() {
-        for (key, value) in &w.labels {
-            let slot = (w.namespace.as_str(), key.as_str(), value.as_str());
-            by_label.entry(slot).or_default().push(i);
-        }
-    }
-    for service in objects.of_kind("Service") {
-        let first = match &service.selector {
-            Selector::Labels(wanted) => wanted.first(),
-            _ => None,
-        };
-        let selected: Vec<&Workload> = first
-            .and_then(|(key, value)| {
-                by_label.get(&(service.namespace.as_str(), key.as_str(), value.as_str()))
-            })
-            .into_iter()
-            .flatten()
-            .map(|i| &workloads[*i])
-            .filter(|w| service.selector.selects(&w.labels))
-            .collect();
-        let doc = &mut documents[service.doc];
-        let root = doc.root;
-        let tree = &mut doc.tree;
-        let list = tree.seq(None);
-        for w in selected {
-            let item = tree.map(None);
-            let name = tree.str(format!("{}/{}", w.kind, w.name), None);
-            tree.insert(item, "name", name);
-            let ports = tree.seq(None);
-            for port in &w.ports {
-                let node = tree.int(*port, None);
-                tree.push(ports, node);
-            }
-            tree.insert(item, "ports", ports);
-            let names = names_node(tree, &w.port_names);
-            tree.insert(item, "port_names", names);
-            tree.push(list, item);
-        }
-        let linked = tree.map(None);
-        tree.insert(linked, "workloads", list);
-        tree.insert(root, "linked", linked);
-    }
 }

@@ -1,5 +1,5 @@
 //! Dependency manifests (go.mod, package.json, requirements.txt, pyproject.toml, Pipfile,
-//! Cargo.toml, pom.xml, build.gradle, *.csproj) → one document listing declared dependencies with
+//! Cargo.toml, pom.xml, build.gradle, *.csproj, Gemfile, composer.json, mix.exs) → one document listing declared dependencies with
 //! spans.
 //!
 //! Each format has its own small reader; they share the `Dep` record and the tree shape
@@ -7,9 +7,11 @@
 //! as written (`^1.2`, `>=2,<3`, `v1.4.0`, `${spring.version}`), not a resolved version.
 
 mod cargo;
+mod gemfile;
 mod gomod;
 mod gradle;
 mod maven;
+mod mix;
 mod npm;
 mod nuget;
 mod pip;
@@ -59,6 +61,9 @@ enum Format {
     Pom,
     Gradle,
     NuGet,
+    Gemfile,
+    Composer,
+    Mix,
 }
 
 impl Format {
@@ -76,6 +81,9 @@ impl Format {
             "pom.xml" => Format::Pom,
             "build.gradle" | "build.gradle.kts" => Format::Gradle,
             "Directory.Packages.props" => Format::NuGet,
+            "Gemfile" => Format::Gemfile,
+            "composer.json" => Format::Composer,
+            "mix.exs" => Format::Mix,
             _ if name.ends_with(".csproj") => Format::NuGet,
             _ if is_requirements(name, parent) => Format::Requirements,
             _ => return None,
@@ -90,6 +98,9 @@ impl Format {
             Format::Cargo => "cargo",
             Format::Pom | Format::Gradle => "maven",
             Format::NuGet => "nuget",
+            Format::Gemfile => "rubygems",
+            Format::Composer => "composer",
+            Format::Mix => "hex",
         }
     }
 
@@ -101,6 +112,9 @@ impl Format {
             Format::Cargo => "rust",
             Format::Pom | Format::Gradle => "java",
             Format::NuGet => "dotnet",
+            Format::Gemfile => "ruby",
+            Format::Composer => "php",
+            Format::Mix => "elixir",
         }
     }
 
@@ -115,6 +129,9 @@ impl Format {
             Format::Pom => maven::read(text),
             Format::Gradle => gradle::read(text),
             Format::NuGet => nuget::read(text),
+            Format::Gemfile => gemfile::read(text),
+            Format::Composer => npm::read_composer(text),
+            Format::Mix => mix::read(text),
         }
     }
 }

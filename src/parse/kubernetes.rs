@@ -10,11 +10,16 @@ use crate::source::Loc;
 /// A document is a Kubernetes object when it has string `apiVersion` and `kind` and a `metadata`
 /// mapping; CI files, OpenAPI, compose files and Helm values never do.
 pub fn is_object(tree: &Tree, root: NodeId) -> bool {
-    let string = |key| tree.get(root, key).and_then(|n| tree.as_str(n)).is_some();
     let metadata = tree
         .get(root, "metadata")
         .is_some_and(|m| matches!(tree.value(m), Value::Map(_)));
-    string("apiVersion") && string("kind") && metadata
+    has_type(tree, root) && metadata
+}
+
+/// A mapping with a string `apiVersion` and `kind`.
+pub fn has_type(tree: &Tree, root: NodeId) -> bool {
+    let string = |key| tree.get(root, key).and_then(|n| tree.as_str(n)).is_some();
+    matches!(tree.value(root), Value::Map(_)) && string("apiVersion") && string("kind")
 }
 
 pub fn kind(tree: &Tree, root: NodeId) -> &str {
@@ -38,7 +43,11 @@ pub fn namespace(tree: &Tree, root: NodeId) -> &str {
 
 /// `Deployment/api`, for messages.
 pub fn label(tree: &Tree, root: NodeId) -> String {
-    format!("{}/{}", kind(tree, root), name(tree, root))
+    match name(tree, root) {
+        // An item of a hand-written List may have no name yet.
+        "" => format!("{} (unnamed)", kind(tree, root)),
+        name => format!("{}/{name}", kind(tree, root)),
+    }
 }
 
 /// The pod template (`{metadata, spec}`) of a workload, for every kind that runs pods.
@@ -74,10 +83,30 @@ const INHERITED_SECURITY: [&str; 7] = [
     "appArmorProfile",
 ];
 
+/// Adds what rules read beyond the object as written: `pod` (below) and, on a ConfigMap,
+/// `data_list[*]`: `{name, value}` for each `data` entry, each at its key's line, so a rule can
+/// read keys as well as values (`[*]` on a map yields only values).
+pub fn derive_facts(tree: &mut Tree, root: NodeId) {
+    derive_pod(tree, root);
+    if kind(tree, root) == "ConfigMap"
+        && let Some(data) = tree.get(root, "data")
+    {
+        let list = tree.seq(tree.loc(data));
+        for entry in tree.entries(data).to_vec() {
+            let item = tree.map(entry.key_loc);
+            let name = tree.str(entry.key.as_str(), entry.key_loc);
+            tree.insert(item, "name", name);
+            tree.insert(item, "value", entry.value);
+            tree.push(list, item);
+        }
+        tree.insert(root, "data_list", list);
+    }
+}
+
 /// Adds the `pod` fact to a workload object: `{spec, labels, annotations, containers[*],
 /// initContainers[*], all_containers[*]}` where each container carries its effective `securityContext` (pod-level
 /// fields merged in, each keeping the span it was written at) and `facts` (`non_root`, `image`).
-pub fn derive_pod(tree: &mut Tree, root: NodeId) {
+fn derive_pod(tree: &mut Tree, root: NodeId) {
     let Some((metadata, spec)) = pod_template(tree, root) else {
         return;
     };
@@ -151,6 +180,8 @@ fn push(tree: &mut Tree, map: NodeId, entry: Entry) {
 
 /// `non_root`: the container cannot run as uid 0 (`runAsNonRoot: true`, or an explicit non-zero
 /// `runAsUser`); its location is the field that decided. `image`: the image reference split up.
+/// `probe_port_names`: the ports its probes give by name, which the kubelet looks up among this
+/// container's own ports only.
 fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> NodeId {
     let facts = tree.map(tree.loc(container));
     let run_as_user = tree.get(security, "runAsUser");
@@ -163,6 +194,16 @@ fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> Node
     };
     let node = tree.bool(non_root, decided_by.and_then(|n| tree.loc(n)));
     tree.insert(facts, "non_root", node);
+    let names = tree.seq(None);
+    for port in probe_ports(tree, container) {
+        if tree
+            .as_str(port)
+            .is_some_and(|p| p.trim().parse::<u16>().is_err())
+        {
+            tree.push(names, port);
+        }
+    }
+    tree.insert(facts, "probe_port_names", names);
     if let Some(image) = tree.get(container, "image") {
         let loc = tree.loc(image);
         if let Some(text) = tree.as_str(image).map(str::to_owned) {
@@ -171,6 +212,20 @@ fn container_facts(tree: &mut Tree, container: NodeId, security: NodeId) -> Node
         }
     }
     facts
+}
+
+/// The `port` of each probe's `httpGet`, `tcpSocket` or `grpc` handler.
+fn probe_ports(tree: &Tree, container: NodeId) -> Vec<NodeId> {
+    ["livenessProbe", "readinessProbe", "startupProbe"]
+        .into_iter()
+        .filter_map(|probe| tree.get(container, probe))
+        .flat_map(|probe| {
+            ["httpGet", "tcpSocket", "grpc"]
+                .into_iter()
+                .filter_map(move |handler| tree.get(probe, handler))
+        })
+        .filter_map(|handler| tree.get(handler, "port"))
+        .collect()
 }
 
 /// An image reference split into `registry`, `repository`, `tag`, `digest`, and `pinned` (a

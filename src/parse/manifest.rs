@@ -5,6 +5,7 @@
 //! `kubernetes` rules) and its rules or dashboard (for `prometheus` / `grafana` rules).
 
 use super::Parsed;
+use super::embedded;
 use super::kubernetes;
 use super::kustomize;
 use super::yaml::{self, YamlDoc};
@@ -33,33 +34,42 @@ pub fn parse(file: FileId, path: &str, text: &str, json: bool) -> Parsed {
             document.index = doc.index;
             parsed.documents.push(document);
         } else {
-            route(file, path, doc, fallback, &mut parsed.documents);
+            route(file, path, text, doc, fallback, &mut parsed.documents);
         }
     }
     parsed
 }
 
-fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Vec<Document>) {
+fn route(
+    file: FileId,
+    path: &str,
+    text: &str,
+    doc: YamlDoc,
+    fallback: DocKind,
+    out: &mut Vec<Document>,
+) {
     let YamlDoc {
         mut tree,
         root,
         index,
         ..
     } = doc;
-    if kubernetes::is_object(&tree, root) {
-        if kubernetes::kind(&tree, root) == "List" {
-            let items = tree
-                .get(root, "items")
-                .map(|i| tree.items(i).to_vec())
-                .unwrap_or_default();
-            for item in items
-                .into_iter()
-                .filter(|i| kubernetes::is_object(&tree, *i))
-            {
-                out.push(kubernetes_doc(file, index, tree.clone(), item));
-            }
-            return;
+    // A `kind: List` (`kubectl get -o yaml`, hand-written lists) often has no `metadata`, nor
+    // do its items when written by hand: each item with an `apiVersion` and a `kind` is checked.
+    if kubernetes::kind(&tree, root) == "List" && kubernetes::has_type(&tree, root) {
+        let items = tree
+            .get(root, "items")
+            .map(|i| tree.items(i).to_vec())
+            .unwrap_or_default();
+        for item in items
+            .into_iter()
+            .filter(|i| kubernetes::has_type(&tree, *i))
+        {
+            out.push(kubernetes_doc(file, index, tree.clone(), item));
         }
+        return;
+    }
+    if kubernetes::is_object(&tree, root) {
         if kubernetes::kind(&tree, root) == "PrometheusRule"
             && let Some(spec) = tree.get(root, "spec")
         {
@@ -71,6 +81,9 @@ fn route(file: FileId, path: &str, doc: YamlDoc, fallback: DocKind, out: &mut Ve
         }
         if kubernetes::kind(&tree, root) == "GrafanaDashboard" {
             out.extend(dashboard_of_object(file, index, &tree, root));
+        }
+        if kubernetes::kind(&tree, root) == "ConfigMap" {
+            out.extend(config_map_contents(file, text, index, &tree, root));
         }
         out.push(kubernetes_doc(file, index, tree, root));
         return;
@@ -117,8 +130,56 @@ fn dashboard_of_object(file: FileId, index: usize, tree: &Tree, root: NodeId) ->
     Some(document)
 }
 
+/// The alert rules and dashboards a ConfigMap carries for Prometheus or Grafana to mount
+/// (`alerts.rules: |`, `api-dashboard.json: |`), as prometheus and grafana documents located in
+/// the ConfigMap's file.
+fn config_map_contents(
+    file: FileId,
+    text: &str,
+    index: usize,
+    tree: &Tree,
+    root: NodeId,
+) -> Vec<Document> {
+    let Some(data) = tree.get(root, "data") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in tree.entries(data) {
+        let Some(content) = tree.as_str(entry.value) else {
+            continue;
+        };
+        let rules = content.contains("groups:") && content.contains("rules:");
+        let dashboard = content.contains("\"panels\"") || content.contains("\"rows\"");
+        if !rules && !dashboard {
+            continue;
+        }
+        let Some((mut inner, inner_root)) = embedded::parse(text, tree.loc(entry.value), content)
+        else {
+            continue;
+        };
+        let kind = if is_prometheus_rules(&inner, inner_root) {
+            derive_alerts(&mut inner, inner_root);
+            DocKind::Prometheus
+        } else if is_grafana_dashboard(&inner, inner_root) {
+            derive_queries(&mut inner, inner_root);
+            DocKind::Grafana
+        } else {
+            continue;
+        };
+        let mut document = Document::new(kind, file, inner, inner_root);
+        document.index = index;
+        document.label = Some(format!(
+            "{} {}",
+            kubernetes::label(tree, root),
+            entry.key.as_str()
+        ));
+        out.push(document);
+    }
+    out
+}
+
 fn kubernetes_doc(file: FileId, index: usize, mut tree: Tree, root: NodeId) -> Document {
-    kubernetes::derive_pod(&mut tree, root);
+    kubernetes::derive_facts(&mut tree, root);
     let label = kubernetes::label(&tree, root);
     let mut document = Document::new(DocKind::Kubernetes, file, tree, root);
     document.index = index;
@@ -250,7 +311,7 @@ fn derive_alerts(tree: &mut Tree, root: NodeId) {
 
 fn is_grafana_dashboard(tree: &Tree, root: NodeId) -> bool {
     let dashboard = tree.get(root, "dashboard").unwrap_or(root);
-    tree.get(dashboard, "panels").is_some()
+    (tree.get(dashboard, "panels").is_some() || tree.get(dashboard, "rows").is_some())
         && (tree.get(dashboard, "schemaVersion").is_some()
             || tree.get(dashboard, "title").is_some())
 }
@@ -264,10 +325,13 @@ fn derive_queries(tree: &mut Tree, root: NodeId) {
     }
     let queries = tree.seq(None);
     // A stack of panels still to visit, last first, so queries come out in document order.
-    let mut panels: Vec<NodeId> = tree
-        .get(dashboard, "panels")
-        .map(|p| tree.items(p).iter().rev().copied().collect())
-        .unwrap_or_default();
+    // Dashboards of schema 1–15 keep their panels in `rows[*].panels`.
+    let mut panels: Vec<NodeId> = ["rows", "panels"]
+        .into_iter()
+        .filter_map(|key| tree.get(dashboard, key))
+        .flat_map(|p| tree.items(p).to_vec())
+        .collect();
+    panels.reverse();
     while let Some(panel) = panels.pop() {
         if let Some(nested) = tree.get(panel, "panels") {
             panels.extend(tree.items(nested).iter().rev().copied());

@@ -3,6 +3,7 @@
 
 pub mod dependencies;
 pub mod dockerfile;
+mod embedded;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod manifest;

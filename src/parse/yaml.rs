@@ -36,6 +36,35 @@ pub struct YamlFile {
     pub duplicate_keys: Vec<(String, Span)>,
 }
 
+/// Whether the text is a template that only becomes YAML once rendered (Go `{{ … }}`, Jinja
+/// `{% … %}`, outside a Helm chart: Ansible, cookiecutter, envsubst-like tooling): a line that
+/// starts with a directive, or a value that is one without quotes. Quoted `"{{ … }}"` values
+/// (alert annotations, Argo parameters) and block scalars (an Alertmanager template kept in a
+/// ConfigMap) are plain YAML and stay read.
+pub fn is_template(text: &str) -> bool {
+    // The indentation of the key whose block scalar (`|`, `>-`, …) the next lines belong to.
+    let mut block: Option<usize> = None;
+    text.lines().any(|line| {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim().is_empty() || block.is_some_and(|key| indent > key) {
+            return false;
+        }
+        block = None;
+        let code = line.trim_start().trim_start_matches("- ");
+        let value = code.split_once(": ").map_or(code, |(_, v)| v).trim_start();
+        if value
+            .trim_end()
+            .trim_end_matches(['-', '+'])
+            .ends_with(['|', '>'])
+        {
+            block = Some(indent);
+        }
+        ["{{", "{%"]
+            .iter()
+            .any(|open| code.starts_with(open) || value.starts_with(open))
+    })
+}
+
 pub fn load(file: FileId, text: &str) -> YamlFile {
     let mut options = Options::default();
     options.emit_comments = false;
@@ -429,6 +458,19 @@ fn looks_like_float(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn templates_are_told_from_yaml_that_mentions_them() {
+        assert!(is_template("metadata:\n  name: {{ .Values.name }}\n"));
+        assert!(is_template("{% if prod %}\nreplicas: 3\n{% endif %}\n"));
+        assert!(is_template("items:\n  - {{ item }}\n"));
+        assert!(!is_template(
+            "annotations:\n  summary: \"{{ $labels.instance }} is down\"\n"
+        ));
+        assert!(!is_template(
+            "data:\n  slack.tmpl: |\n    {{ define \"title\" }}\n    {{ end }}\nkind: ConfigMap\n"
+        ));
+    }
 
     fn one(text: &str) -> (Tree, NodeId) {
         let mut file = load(0, text);

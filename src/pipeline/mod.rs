@@ -2,6 +2,7 @@
 //! (`[[ignore]]`, baseline) → report. Everything here is deterministic: files sorted by path,
 //! findings by location, no clocks.
 
+mod compose_env;
 mod read;
 mod render;
 mod scope;
@@ -11,18 +12,19 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::accept;
 use crate::engine;
 use crate::engine::Rule;
 use crate::engine::eval::{self, Scan};
 use crate::engine::prematch::TextPatterns;
 use crate::engine::suppress;
+use crate::fix;
 use crate::link;
 use crate::model::{self, DocKind};
 use crate::parse;
 use crate::report::{self, Artifact, FileError, Report};
 use crate::settings::Settings;
 use crate::source::{FileId, Loc, SourceFile, escape_controls};
+use crate::{accept, attest};
 
 use read::Read;
 
@@ -34,6 +36,22 @@ pub enum Input<'a> {
 
 /// Scores one repository.
 pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
+    scan(input, target, settings, None).0
+}
+
+/// `golive fix`: scores the repository at `root` and plans the fixes of its findings.
+pub fn fix(root: &Path, target: &str, settings: &Settings) -> (Report, fix::Plan) {
+    let (report, plan) = scan(Input::Dir(root), target, settings, Some(root));
+    (report, plan.unwrap_or_default())
+}
+
+/// A scan; with `fix_root`, also the fixes of its findings, for files under that root.
+fn scan(
+    input: Input<'_>,
+    target: &str,
+    settings: &Settings,
+    fix_root: Option<&Path>,
+) -> (Report, Option<fix::Plan>) {
     // A fleet scans thousands of services with one rule set: copy it only to leave rules out.
     let active: Cow<'_, [engine::Rule]> = if settings.disabled.is_empty() {
         Cow::Borrowed(&settings.rules)
@@ -62,7 +80,11 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
     });
     let patterns = TextPatterns::of(&active);
     let (mut reads, other_files) = match input {
-        Input::Dir(root) => read::read_dir(root, settings, &patterns),
+        Input::Dir(root) => {
+            let (mut reads, other_files) = read::read_dir(root, settings, &patterns);
+            compose_env::apply(root, &mut reads, &other_files, settings.max_file_size);
+            (reads, other_files)
+        }
         Input::Stdin(text) => {
             let parsed = parse::parse(DocKind::Yaml, 0, "-", &text);
             let read = read::Read::new(SourceFile::new("-", text), DocKind::Yaml, parsed);
@@ -71,7 +93,7 @@ pub fn check(input: Input<'_>, target: &str, settings: &Settings) -> Report {
     };
     render::render(&mut reads, (!settings.helm).then_some(&settings.release));
     scope::apply(&mut reads);
-    assemble(reads, &other_files, target, settings, active)
+    assemble(reads, &other_files, target, settings, active, fix_root)
 }
 
 /// Documents of files a kustomization uses as patches become plain YAML: partial objects are
@@ -166,7 +188,8 @@ fn assemble(
     target: &str,
     settings: &Settings,
     active: Cow<'_, [Rule]>,
-) -> Report {
+    fix_root: Option<&Path>,
+) -> (Report, Option<fix::Plan>) {
     let Collected {
         mut files,
         mut documents,
@@ -196,9 +219,28 @@ fn assemble(
         &settings.ignores,
         &settings.today,
     );
+    attest::apply(
+        &mut evaluation,
+        &active,
+        &settings.attestations,
+        &settings.today,
+    );
     if let Some(baseline) = &settings.baseline {
         accept::apply_baseline(&mut evaluation, &active, &files, baseline);
     }
+    let plan = fix_root.map(|root| {
+        let kinds: Vec<&str> = artifacts.iter().map(|a| a.kind).collect();
+        let exists = |path: &str| root.join(path).symlink_metadata().is_ok();
+        let scan = fix::Scan {
+            files: &files,
+            kinds: &kinds,
+            documents: &documents,
+            repo: &repo,
+            rules: &active,
+            exists: &exists,
+        };
+        fix::plan(&scan, &evaluation.findings)
+    });
     let scanned = report::build::Scanned {
         target,
         rules: &active,
@@ -209,16 +251,18 @@ fn assemble(
             .collect(),
         gate: &settings.gate,
         expired_ignores: accept::expired(&settings.ignores, &settings.today).collect(),
+        attestations: &settings.attestations,
+        today: &settings.today,
         files: &files,
         artifacts,
         errors,
-        copies: scope::copy_keys(&documents, &paths),
+        copies: scope::copy_keys(&documents, &paths, &settings.release.name),
     };
     let report = report::build::build(scanned, evaluation);
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
     // the report is written (a CLI run may exit before it finishes, which costs nothing).
     rayon::spawn(move || drop((documents, repo, files, index)));
-    report
+    (report, plan)
 }
 
 /// Reads back the texts of dropped files a finding points into, for its position and snippet.

@@ -168,6 +168,10 @@ fn read_one(
             let note = "Helm template: linted through its chart's `(rendered)` output";
             return unread(Some(note.to_owned()), Parsed::default());
         }
+        if entry.kind == DocKind::Yaml && parse::yaml::is_template(text) {
+            let note = "Templated YAML (`{{ … }}` or `{% … %}`): not YAML until rendered; not read";
+            return unread(Some(note.to_owned()), Parsed::default());
+        }
         if entry.kind == DocKind::Source {
             if periphery::is_vendored(&entry.path, text) {
                 let placed = Placed {
@@ -267,7 +271,7 @@ thread_local! {
 
 /// Reads a file the walk found to be `size` bytes into this thread's buffer and hands `use_text`
 /// its text (invalid UTF-8 decoded lossily), or why it cannot be read.
-fn with_file_text<T>(
+pub(super) fn with_file_text<T>(
     path: &Path,
     size: u64,
     use_text: impl FnOnce(Result<&str, String>) -> T,

@@ -224,10 +224,20 @@ fn home(doc: &Document) -> FileId {
         .map_or(doc.file, |loc| loc.file)
 }
 
-/// Per document, for `Evaluation::merge_copies`: the Kubernetes object it is (kind, namespace,
-/// name) and its rank among the files holding that object, as in `source_rank` (files are in
-/// path order, so the file id breaks ties by path).
-pub(super) fn copy_keys(documents: &[Document], paths: &[String]) -> Vec<Option<(u128, u64)>> {
+/// Per document, for `Evaluation::merge_copies`: the Kubernetes object it is (kind and name)
+/// and its rank among the files holding that object, as in `source_rank` (files are in path
+/// order, so the file id breaks ties by path). The namespace is left out: a Helm chart beside
+/// plain manifests, or a base packaged a second time for another environment, writes the same
+/// object into another namespace (`{{ .Release.Namespace }}`, an overlay's `namespace:`), and
+/// the same problem of the same object is one problem to its team.
+/// A chart renders names with the release in front (`release-name-podinfo`): the object is the
+/// one plain manifests or an overlay call `podinfo`.
+pub(super) fn copy_keys(
+    documents: &[Document],
+    paths: &[String],
+    release: &str,
+) -> Vec<Option<(u128, u64)>> {
+    let prefix = format!("{release}-");
     let mut per_file: BTreeMap<FileId, u64> = BTreeMap::new();
     for doc in documents {
         *per_file.entry(doc.file).or_default() += 1;
@@ -241,8 +251,8 @@ pub(super) fn copy_keys(documents: &[Document], paths: &[String]) -> Vec<Option<
             let tree = &doc.tree;
             let kind = text(tree, doc.root, "kind")?;
             let name = text(tree, doc.root, "metadata.name")?;
-            let namespace = text(tree, doc.root, "metadata.namespace").unwrap_or("");
-            let object = fnv1a_128(format!("{kind}\0{namespace}\0{name}").as_bytes());
+            let name = name.strip_prefix(prefix.as_str()).unwrap_or(name);
+            let object = fnv1a_128(format!("{kind}\0{name}").as_bytes());
             let home = home(doc);
             let generated = paths.get(home as usize).is_none_or(|p| is_generated(p));
             let count = per_file

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{
-    Artifact, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult, SCHEMA_VERSION,
-    Suppressed, Tool,
+    Artifact, Attestation, ExpiredIgnore, FileError, Finding, Location, Report, RuleResult,
+    SCHEMA_VERSION, Suppressed, Tool,
 };
 use crate::engine::Rule;
 use crate::engine::eval::{self, Evaluation, Status};
@@ -65,6 +65,9 @@ pub struct Scanned<'a> {
     pub gate: &'a GateSettings,
     /// `[[ignore]]` entries past their date, as (rule, until).
     pub expired_ignores: Vec<(&'a str, &'a str)>,
+    /// `[[attest]]` sign-offs and the day they are judged on.
+    pub attestations: &'a [crate::attest::Attestation],
+    pub today: &'a str,
     pub files: &'a [SourceFile],
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
@@ -81,6 +84,8 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         disabled,
         gate,
         expired_ignores,
+        attestations,
+        today,
         files,
         artifacts,
         errors,
@@ -108,6 +113,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             categories: &categories,
             severities: &severities,
             errors: errors.len(),
+            only_new: false,
         },
     );
     let mut suppressed: Vec<Suppressed> = evaluation
@@ -139,6 +145,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             failed: outcome.failed,
             title: rule.title.clone(),
             summary: rule.docs.summary.clone(),
+            rationale: rule.docs.rationale.clone(),
             remediation: rule.docs.remediation.clone(),
         })
         .collect();
@@ -152,6 +159,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             failed: 0,
             title: rule.title.clone(),
             summary: rule.docs.summary.clone(),
+            rationale: rule.docs.rationale.clone(),
             remediation: rule.docs.remediation.clone(),
         });
     }
@@ -163,6 +171,19 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
             until: until.to_owned(),
         })
         .collect();
+    let mut attestations: Vec<Attestation> = attestations
+        .iter()
+        .map(|a| Attestation {
+            rule: a.rule.clone(),
+            by: escape_controls(&a.by).into_owned(),
+            date: a.date.clone(),
+            expires: a.expires.clone(),
+            evidence: escape_controls(&a.evidence).into_owned(),
+            expired: a.expired(today),
+        })
+        .collect();
+    attestations
+        .sort_by(|a, b| (&a.rule, &a.date, &a.expires).cmp(&(&b.rule, &b.date, &b.expires)));
     // Files are sorted by path, so the file of a location is found by binary search.
     let sources: BTreeMap<String, Arc<str>> = findings
         .iter()
@@ -187,8 +208,10 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         findings,
         suppressed,
         expired_ignores,
+        attestations,
         artifacts,
         errors,
+        comparison: None,
         sources,
     }
 }

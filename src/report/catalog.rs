@@ -126,6 +126,9 @@ fn explain_markdown(rule: &Rule) -> String {
         d.example_fail.trim_end(),
         d.example_pass.trim_end()
     );
+    if let Some(fix) = &rule.fix {
+        let _ = writeln!(out, "**Fixable.** `golive fix` {}.\n", fix.does);
+    }
     if !d.references.is_empty() {
         out.push_str("References:\n\n");
         for reference in &d.references {
@@ -153,6 +156,9 @@ pub fn explain(rule: &Rule) -> String {
         block(&d.example_fail),
         block(&d.example_pass),
     );
+    if let Some(fix) = &rule.fix {
+        let _ = writeln!(out, "\nFixable\n  `golive fix` {}", fix.does);
+    }
     if !d.references.is_empty() {
         out.push_str("\nReferences\n");
         for reference in &d.references {

@@ -36,6 +36,8 @@ struct Row {
     grade: &'static str,
     passed: bool,
     top: Option<String>,
+    /// `--compare`: the score change, `Some(None)` for a service the previous run lacks.
+    change: Option<Option<f64>>,
 }
 
 impl Stream {
@@ -63,6 +65,7 @@ impl stream::Stream for Stream {
                 grade: report.grade,
                 passed: report.gate.passed,
                 top: top_finding(report).map(|f| f.rule.clone()),
+                change: report.comparison.as_ref().map(|c| c.score_delta),
             });
         }
         out.write_all(text.as_bytes())
@@ -148,6 +151,48 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
         }
     }
     summary(out, report);
+    comparison(out, report, &paint);
+}
+
+/// `--compare`: the score change, then each new and each fixed finding on one line.
+fn comparison(out: &mut String, report: &Report, paint: &Paint) {
+    let Some(comparison) = &report.comparison else {
+        return;
+    };
+    let file = escape_controls(&comparison.file);
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let (new, fixed) = (comparison.new.len(), comparison.fixed.len());
+    let change = match (&comparison.previous, comparison.score_delta) {
+        (Some(previous), Some(delta)) => format!(
+            "score {:.1} → {:.1} ({delta:+.1}), grade {} → {}",
+            previous.score, report.score, previous.grade, report.grade
+        ),
+        _ => "no previous report of this service".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "\n{} {file}: {change}; {new} new finding{}, {fixed} fixed",
+        paint.bold("compared with"),
+        plural(new),
+    );
+    let rows = (comparison.new.iter().map(|f| ("new", f)))
+        .chain(comparison.fixed.iter().map(|f| ("fixed", f)));
+    for (what, finding) in rows {
+        let at = match (&finding.path, finding.line, finding.column) {
+            (Some(path), Some(line), Some(column)) => format!("{path}:{line}:{column}"),
+            (Some(path), _, _) => path.clone(),
+            (None, _, _) => "(repository)".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {:<8} {} {}: {}",
+            paint.verdict(what == "fixed", &format!("{what:<5}")),
+            finding.severity.as_str(),
+            finding.rule,
+            escape_controls(&at),
+            escape_controls(&finding.message)
+        );
+    }
 }
 
 fn category_table(out: &mut String, report: &Report, paint: &Paint) {
@@ -227,6 +272,25 @@ fn summary(out: &mut String, report: &Report) {
             expired.rule, expired.until
         );
     }
+    for attestation in &report.attestations {
+        let (by, evidence) = (
+            escape_controls(&attestation.by),
+            escape_controls(&attestation.evidence),
+        );
+        let _ = if attestation.expired {
+            writeln!(
+                out,
+                "golive.toml: the attestation of {} by {by} expired on {}; the rule is checked again",
+                attestation.rule, attestation.expires
+            )
+        } else {
+            writeln!(
+                out,
+                "attested: {} by {by} on {} (until {}): {evidence}",
+                attestation.rule, attestation.date, attestation.expires
+            )
+        };
+    }
     // One line per reason: a chart with forty templates should not bury the findings.
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for artifact in report.artifacts.iter().filter(|a| a.status == "skipped") {
@@ -278,17 +342,27 @@ fn fleet_table(out: &mut String, rows: &[Row], color: bool) {
         .max()
         .unwrap_or(0)
         .clamp(40, 100);
+    // `--compare`: the change since the previous report, `new` for a service it lacks.
+    let compared = rows.iter().any(|r| r.change.is_some());
     let _ = writeln!(
         out,
-        "\n{:<width$} {:>5}  grade  gate    top finding",
-        "service", "score"
+        "\n{:<width$} {:>5}{}  grade  gate    top finding",
+        "service",
+        "score",
+        if compared { "  change" } else { "" }
     );
     for row in rows {
         let top = row.top.as_deref().unwrap_or("-");
         let gate = if row.passed { "passed" } else { "failed" };
+        let change = match row.change {
+            Some(Some(delta)) => format!("  {delta:>+6.1}"),
+            Some(None) => format!("  {:>6}", "new"),
+            None if compared => format!("  {:>6}", "-"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{:<width$} {:>5.1}  {:<5}  {}  {top}",
+            "{:<width$} {:>5.1}{change}  {:<5}  {}  {top}",
             row.name,
             row.score,
             row.grade,

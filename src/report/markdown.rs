@@ -97,6 +97,7 @@ fn render_one(out: &mut String, report: &Report, link_base: &str) {
     if !report.gate.reasons.is_empty() {
         out.push('\n');
     }
+    comparison(out, report, link_base);
     category_table(out, report);
     findings(out, report, link_base);
     suppressed(out, report, link_base);
@@ -155,18 +156,56 @@ fn findings(out: &mut String, report: &Report, link_base: &str) {
             in_category.len()
         );
         for finding in in_category {
-            let place = match (&finding.path, finding.line) {
-                (Some(path), line) => link(report, path, line, link_base),
-                (None, _) => "repository".to_owned(),
-            };
-            let _ = writeln!(
-                out,
-                "- **{}** `{}` {} — {place}",
-                finding.severity,
-                finding.rule,
-                text(&finding.message)
-            );
+            let _ = writeln!(out, "- {}", finding_line(report, finding, link_base));
         }
+    }
+}
+
+fn finding_line(report: &Report, finding: &Finding, link_base: &str) -> String {
+    let place = match (&finding.path, finding.line) {
+        (Some(path), line) => link(report, path, line, link_base),
+        (None, _) => "repository".to_owned(),
+    };
+    format!(
+        "**{}** `{}` {} — {place}",
+        finding.severity,
+        finding.rule,
+        text(&finding.message)
+    )
+}
+
+/// `--compare`: the score change and each new and fixed finding.
+fn comparison(out: &mut String, report: &Report, link_base: &str) {
+    let Some(comparison) = &report.comparison else {
+        return;
+    };
+    let change = match (&comparison.previous, comparison.score_delta) {
+        (Some(previous), Some(delta)) => {
+            format!(
+                "score {:.1} → {:.1} ({delta:+.1})",
+                previous.score, report.score
+            )
+        }
+        _ => "no previous report of this service".to_owned(),
+    };
+    let _ = writeln!(
+        out,
+        "### Since {}: {change}, {} new, {} fixed\n",
+        text(&comparison.file),
+        comparison.new.len(),
+        comparison.fixed.len()
+    );
+    let rows = (comparison.new.iter().map(|f| ("new", f)))
+        .chain(comparison.fixed.iter().map(|f| ("fixed", f)));
+    for (what, finding) in rows {
+        let _ = writeln!(
+            out,
+            "- {what}: {}",
+            finding_line(report, finding, link_base)
+        );
+    }
+    if !comparison.new.is_empty() || !comparison.fixed.is_empty() {
+        out.push('\n');
     }
 }
 

@@ -71,6 +71,7 @@ pub fn restore_rule_docs(reports: &mut [Report], rules: &[Rule]) {
             if let Some(rule) = by_id.get(result.id.as_str()) {
                 result.title.clone_from(&rule.title);
                 result.summary.clone_from(&rule.docs.summary);
+                result.rationale.clone_from(&rule.docs.rationale);
                 result.remediation.clone_from(&rule.docs.remediation);
             }
         }

@@ -3,9 +3,11 @@
 
 pub mod build;
 pub mod catalog;
+pub mod checklist;
 pub mod checkstyle;
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -64,8 +66,14 @@ pub struct Report {
     /// `[[ignore]]` entries of golive.toml past their `until` day (they no longer suppress).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expired_ignores: Vec<ExpiredIgnore>,
+    /// `[[attest]]` sign-offs of golive.toml, current and expired, by rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
+    /// `--compare PREVIOUS.json`: what changed since an earlier report of the same service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// Texts of the files findings point into, for snippets; not part of the JSON contract.
     #[serde(skip)]
     pub sources: BTreeMap<String, Arc<str>>,
@@ -86,6 +94,8 @@ pub struct RuleResult {
     pub title: Arc<str>,
     #[serde(skip)]
     pub summary: Arc<str>,
+    #[serde(skip)]
+    pub rationale: Arc<str>,
     #[serde(skip)]
     pub remediation: Arc<str>,
 }
@@ -147,6 +157,21 @@ pub struct ExpiredIgnore {
     pub until: String,
 }
 
+/// A sign-off of a rule (`[[attest]]`); text from golive.toml, control characters escaped.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub rule: String,
+    pub by: String,
+    /// `YYYY-MM-DD`: the day of the sign-off.
+    pub date: String,
+    /// `YYYY-MM-DD`: the last day it counts.
+    pub expires: String,
+    pub evidence: String,
+    /// Past `expires`: the rule is checked again as if never signed off.
+    pub expired: bool,
+}
+
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
@@ -168,6 +193,31 @@ pub struct FileError {
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
+}
+
+/// What changed since an earlier report of the same service (`--compare`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Comparison {
+    /// The previous report file, as given.
+    pub file: String,
+    /// The previous report of this service; `None` when the file has none (a new service).
+    pub previous: Option<PreviousReport>,
+    /// This score minus the previous one; `None` without a previous report.
+    pub score_delta: Option<f64>,
+    /// Findings the previous report did not have, in report order.
+    pub new: Vec<Finding>,
+    /// Findings of the previous report this one no longer has.
+    pub fixed: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousReport {
+    pub target: String,
+    pub score: f64,
+    #[serde(deserialize_with = "read::grade")]
+    pub grade: Word,
 }
 
 /// Several PATHs: one report each.
@@ -206,6 +256,14 @@ pub fn rule_doc_url(id: &str) -> String {
 }
 
 impl Report {
+    /// The sign-off that decides `rule`: the current one valid longest, else the last to expire.
+    pub fn attestation(&self, rule: &str) -> Option<&Attestation> {
+        self.attestations
+            .iter()
+            .filter(|a| a.rule == rule)
+            .max_by(|a, b| (!a.expired, &a.expires).cmp(&(!b.expired, &b.expires)))
+    }
+
     /// The rule result of `id` and its index in `rules` (SARIF's `ruleIndex`).
     pub fn rule(&self, id: &str) -> Option<(usize, &RuleResult)> {
         self.rules.iter().enumerate().find(|(_, r)| r.id == id)

@@ -51,6 +51,7 @@ pub fn suppression_how<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, 
             "annotation",
             "config",
             "baseline",
+            "attestation",
         ],
     )
 }
@@ -121,11 +122,12 @@ impl<'de> Deserialize<'de> for Category {
 
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Status, D::Error> {
-        const ALL: [Status; 5] = [
+        const ALL: [Status; 6] = [
             Status::Passed,
             Status::Failed,
             Status::NotApplicable,
             Status::Suppressed,
+            Status::Attested,
             Status::Disabled,
         ];
         let text = String::deserialize(d)?;
@@ -135,12 +137,13 @@ impl<'de> Deserialize<'de> for Status {
     }
 }
 
-fn status_name(status: Status) -> &'static str {
+pub(crate) fn status_name(status: Status) -> &'static str {
     match status {
         Status::Passed => "passed",
         Status::Failed => "failed",
         Status::NotApplicable => "not_applicable",
         Status::Suppressed => "suppressed",
+        Status::Attested => "attested",
         Status::Disabled => "disabled",
     }
 }

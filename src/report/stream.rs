@@ -63,6 +63,33 @@ pub fn render(reports: &[Report], mut stream: impl Stream) -> String {
     }
 }
 
+/// A format that needs every report at once (`render` is called with all of them at the end):
+/// memory grows with the run.
+pub struct Whole<F> {
+    reports: Vec<Report>,
+    render: F,
+}
+
+impl<F: Fn(&[Report]) -> String> Whole<F> {
+    pub fn new(render: F) -> Whole<F> {
+        Whole {
+            reports: Vec::new(),
+            render,
+        }
+    }
+}
+
+impl<F: Fn(&[Report]) -> String> Stream for Whole<F> {
+    fn report(&mut self, _out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        self.reports.push(report.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all((self.render)(&self.reports).as_bytes())
+    }
+}
+
 /// Text written now and copied out at the end: in memory up to a few megabytes, then in a
 /// temporary file, so a 20,000-service report does not sit in memory.
 pub struct Spool(tempfile::SpooledTempFile);

@@ -1,5 +1,6 @@
 //! package.json: the root object's `dependencies`, `devDependencies`, `peerDependencies` and
-//! `optionalDependencies`.
+//! `optionalDependencies`; composer.json (the same shape): `require` and `require-dev`, without
+//! the platform entries (`php`, `ext-*`), which are not packages.
 //!
 //! serde_json decides whether the file is valid; a small token scanner finds the entries and
 //! their spans, so a broken file still yields the entries before (and often after) the damage.
@@ -10,12 +11,33 @@ use std::ops::Range;
 use super::{Dep, Found};
 
 pub(super) fn read(text: &str) -> Found {
+    scan(text, section_dev)
+}
+
+pub(super) fn read_composer(text: &str) -> Found {
+    let mut found = scan(text, |key| match key {
+        "require" => Some(false),
+        "require-dev" => Some(true),
+        _ => None,
+    });
+    // Composer names packages `vendor/name`; anything else is the platform.
+    found.deps.retain(|d| d.name.contains('/'));
+    found
+}
+
+/// The entries of the root object's sections that `sections` marks (`Some(dev)`).
+fn scan(text: &str, sections: fn(&str) -> Option<bool>) -> Found {
     let mut found = Found::default();
     if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         let at = offset_of(text, err.line(), err.column());
         found.error(format!("invalid JSON: {err}"), at..at);
     }
-    found.deps = Scanner::default().run(text);
+    found.deps = Scanner {
+        stack: Vec::new(),
+        deps: Vec::new(),
+        sections,
+    }
+    .run(text);
     found
 }
 
@@ -49,10 +71,10 @@ struct Frame {
     section: Option<bool>,
 }
 
-#[derive(Default)]
 struct Scanner {
     stack: Vec<Frame>,
     deps: Vec<Dep>,
+    sections: fn(&str) -> Option<bool>,
 }
 
 enum Token {
@@ -96,7 +118,7 @@ impl Scanner {
 
     fn open(&mut self, object: bool) {
         let section = match self.stack.as_slice() {
-            [root] if object => root.key.as_ref().and_then(|(k, _)| section_dev(k)),
+            [root] if object => root.key.as_ref().and_then(|(k, _)| (self.sections)(k)),
             _ => None,
         };
         self.stack.push(Frame {

@@ -44,10 +44,20 @@ impl ImageRef {
     }
 
     /// Images documented to run as a non-root user when the Dockerfile sets no `USER`:
-    /// distroless `*nonroot*` tags and Chainguard images (whose `-dev` variants run as root).
+    /// distroless `*nonroot*` tags, Chainguard images (whose `-dev` variants run as root), and
+    /// the official datastore images, whose entrypoint starts the server as its own user
+    /// (`gosu postgres`, `mysql`, `mongodb`, …) and refuses or drops root.
     pub fn known_non_root(&self) -> bool {
         let tag = self.tag.as_deref().unwrap_or("latest");
         if tag.contains("nonroot") {
+            return true;
+        }
+        let official = matches!(self.registry.as_deref(), None | Some("docker.io"));
+        let name = self
+            .repository
+            .strip_prefix("library/")
+            .unwrap_or(&self.repository);
+        if official && DROPS_ROOT.contains(&name) {
             return true;
         }
         let chainguard = self.registry.as_deref() == Some("cgr.dev")
@@ -55,6 +65,18 @@ impl ImageRef {
         chainguard && tag != "dev" && !tag.ends_with("-dev")
     }
 }
+
+/// Official Docker images whose entrypoint runs the server as an unprivileged user of its own.
+const DROPS_ROOT: [&str; 8] = [
+    "postgres",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "redis",
+    "valkey/valkey",
+    "rabbitmq",
+    "cassandra",
+];
 
 /// Docker's rule: the first path component is a registry host when it looks like one.
 fn is_registry(first: &str) -> bool {
@@ -121,6 +143,9 @@ mod tests {
         assert!(!is_root_user("node"));
         assert!(!is_root_user("rootless"));
         assert!(ImageRef::parse("gcr.io/distroless/static:nonroot").known_non_root());
+        assert!(ImageRef::parse("postgres:16-alpine").known_non_root());
+        assert!(ImageRef::parse("docker.io/library/mongo:7").known_non_root());
+        assert!(!ImageRef::parse("ghcr.io/acme/postgres:16").known_non_root());
         assert!(ImageRef::parse("gcr.io/distroless/base:latest-nonroot").known_non_root());
         assert!(ImageRef::parse("cgr.dev/chainguard/static").known_non_root());
         assert!(!ImageRef::parse("cgr.dev/chainguard/node:latest-dev").known_non_root());

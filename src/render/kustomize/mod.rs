@@ -168,7 +168,7 @@ impl Resource {
     }
 
     fn into_document(mut self, file: FileId) -> Document {
-        kubernetes::derive_pod(&mut self.tree, self.root);
+        kubernetes::derive_facts(&mut self.tree, self.root);
         let label = kubernetes::label(&self.tree, self.root);
         let mut document = Document::new(DocKind::Kubernetes, file, self.tree, self.root);
         document.label = Some(label);
