@@ -24,6 +24,7 @@ pub mod hash;
 pub mod helm;
 pub mod link;
 pub mod model;
+pub mod ordered;
 pub mod parse;
 pub mod periphery;
 pub mod pipeline;

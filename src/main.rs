@@ -27,11 +27,11 @@ use cli::{
     FormatSpec, InitArgs, MergeArgs, RepoArgs, RulesArgs,
 };
 use golive::compare::Previous;
+use golive::report::stream::{Shape, Stream};
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
 use golive::{Input, fleet};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -103,76 +103,130 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
         .map(golive::compare::Previous::load)
         .transpose()?;
     let alone = plan.services.len() == 1 && !plan.fleet;
-    let reports = score(args, &plan.services, previous.as_ref(), alone)?;
-    if let (Some(file), [report]) = (&args.write_baseline, reports.as_slice()) {
-        return write_baseline(file, report);
+    let scans = Scans::prepare(args, &plan.services, previous.as_ref(), alone)?;
+    if let Some(file) = &args.write_baseline {
+        let mut reports = Vec::new();
+        scans.run(|report| {
+            reports.push(report);
+            Ok(())
+        })?;
+        return match reports.as_slice() {
+            [report] => write_baseline(file, report),
+            _ => Ok(true),
+        };
     }
-    write_outputs(&outputs, &reports, args.color, plan.fleet)?;
-    let passed = reports.iter().all(|r| r.gate.passed);
-    // The process ends right after this: freeing a large report allocation by allocation would
-    // only delay the exit, so the operating system takes the memory back instead.
-    std::mem::forget(reports);
+    let shape = Shape {
+        count: plan.services.len(),
+        fleet: plan.fleet,
+    };
+    let targets: Vec<&str> = plan.services.iter().map(|s| s.target.as_str()).collect();
+    let mut sinks = Sinks::open(&outputs, shape, &targets, args.color)?;
+    sinks.start()?;
+    let mut passed = true;
+    scans.run(|report| {
+        passed &= report.gate.passed;
+        let written = sinks.report(&report);
+        // Freeing a large report allocation by allocation takes a while: another worker does
+        // it, and the process may end first (the operating system takes the memory back).
+        rayon::spawn(move || drop(report));
+        written
+    })?;
+    sinks.finish()?;
     Ok(passed)
 }
 
-/// Scores every service, in parallel; settings are resolved once per settings file, before
-/// the scan, so a broken file stops the run (exit 2) before any work.
+/// The scans of one `check` run: settings resolved once per settings file, before any scan,
+/// so a broken file stops the run (exit 2) before any work.
 /// With `previous` (`--compare`), each report is compared with its previous one; `alone`: one
 /// repository, not a fleet.
-fn score(
-    args: &CheckArgs,
-    services: &[fleet::Service],
-    previous: Option<&Previous>,
+struct Scans<'a> {
+    resolved: Vec<(Option<&'a Path>, Settings)>,
+    jobs: Vec<(&'a str, Input<'a>, usize)>,
+    previous: Option<&'a Previous>,
     alone: bool,
-) -> miette::Result<Vec<Report>> {
-    let today = today();
-    let flags = args.flags();
-    let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
-    let mut jobs = Vec::with_capacity(services.len());
-    for service in services {
-        let config = service.config.as_deref();
-        let index = match resolved.iter().position(|(c, _)| *c == config) {
-            Some(index) => index,
-            None => {
-                let loaded = config
-                    .map(|path| settings::load_config(Some(path), path))
-                    .transpose()?
-                    .flatten();
-                let settings = settings::resolve_loaded(&flags, loaded.as_ref(), today.clone())?;
-                resolved.push((config, settings));
-                resolved.len() - 1
-            }
-        };
-        let input = match &service.dir {
-            Some(dir) => Input::Dir(dir),
-            None => Input::Stdin(read_stdin(resolved[index].1.max_file_size)?),
-        };
-        jobs.push((service.target.as_str(), input, index));
-    }
-    // Several services: each scan is one of a fleet (`Settings::fleet`).
-    if jobs.len() > 1 {
-        for (_, settings) in &mut resolved {
-            settings.fleet = true;
+}
+
+impl<'a> Scans<'a> {
+    fn prepare(
+        args: &CheckArgs,
+        services: &'a [fleet::Service],
+        previous: Option<&'a Previous>,
+        alone: bool,
+    ) -> miette::Result<Scans<'a>> {
+        let today = today();
+        let flags = args.flags();
+        let mut resolved: Vec<(Option<&Path>, Settings)> = Vec::new();
+        let mut jobs = Vec::with_capacity(services.len());
+        for service in services {
+            let config = service.config.as_deref();
+            let index = match resolved.iter().position(|(c, _)| *c == config) {
+                Some(index) => index,
+                None => {
+                    let loaded = config
+                        .map(|path| settings::load_config(Some(path), path))
+                        .transpose()?
+                        .flatten();
+                    let settings =
+                        settings::resolve_loaded(&flags, loaded.as_ref(), today.clone())?;
+                    resolved.push((config, settings));
+                    resolved.len() - 1
+                }
+            };
+            let input = match &service.dir {
+                Some(dir) => Input::Dir(dir),
+                None => Input::Stdin(read_stdin(resolved[index].1.max_file_size)?),
+            };
+            jobs.push((service.target.as_str(), input, index));
         }
-    }
-    let progress = progress_bar(jobs.len());
-    let reports = jobs
-        .into_par_iter()
-        .map(|(target, input, index)| {
-            let settings = &resolved[index].1;
-            let mut report = golive::check(input, target, settings);
-            if let Some(previous) = previous {
-                previous.apply(&mut report, &settings.gate, alone);
+        // Several services: each scan is one of a fleet (`Settings::fleet`).
+        if jobs.len() > 1 {
+            for (_, settings) in &mut resolved {
+                settings.fleet = true;
             }
-            progress.inc(1);
-            report
+        }
+        Ok(Scans {
+            resolved,
+            jobs,
+            previous,
+            alone,
         })
-        .collect();
-    progress.finish_and_clear();
-    // The rules and their built regexes are used until the process ends, which is soon:
-    // freeing them piece by piece cost a 28-file scan 0.4 ms (3 %).
-    std::mem::forget(resolved);
-    Ok(reports)
+    }
+
+    /// Scores every service, several at a time, and hands each report to `consume` in service
+    /// order, then lets it go: a fleet holds a few reports at a time, not one per service.
+    fn run(self, mut consume: impl FnMut(Report) -> miette::Result<()>) -> miette::Result<()> {
+        let Scans {
+            resolved,
+            jobs,
+            previous,
+            alone,
+        } = self;
+        let progress = progress_bar(jobs.len());
+        // Enough scans in flight that a slow service does not leave a core idle.
+        let window = 4 * rayon::current_num_threads();
+        let resolved_ref = &resolved;
+        let outcome = golive::ordered::map_in_order(
+            jobs,
+            window,
+            |(target, input, index)| {
+                let settings = &resolved_ref[index].1;
+                let mut report = golive::check(input, target, settings);
+                if let Some(previous) = previous {
+                    previous.apply(&mut report, &settings.gate, alone);
+                }
+                report
+            },
+            |report| {
+                progress.inc(1);
+                consume(report)
+            },
+        );
+        progress.finish_and_clear();
+        // The rules and their built regexes are used until the process ends, which is soon:
+        // freeing them piece by piece cost a 28-file scan 0.4 ms (3 %).
+        std::mem::forget(resolved);
+        outcome
+    }
 }
 
 fn read_stdin(limit: u64) -> miette::Result<String> {
@@ -301,7 +355,17 @@ fn merge(args: &MergeArgs) -> miette::Result<bool> {
     }
     let mut reports = report::merge::combine(files).map_err(|e| miette::miette!("{e}"))?;
     report::merge::restore_rule_docs(&mut reports, &settings::load_rules(&[])?);
-    write_outputs(&outputs, &reports, args.color, true)?;
+    let shape = Shape {
+        count: reports.len(),
+        fleet: true,
+    };
+    let targets: Vec<&str> = reports.iter().map(|r| r.target.as_str()).collect();
+    let mut sinks = Sinks::open(&outputs, shape, &targets, args.color)?;
+    sinks.start()?;
+    for report in &reports {
+        sinks.report(report)?;
+    }
+    sinks.finish()?;
     Ok(reports.iter().all(|r| r.gate.passed))
 }
 
@@ -344,82 +408,126 @@ fn outputs(format: &[FormatSpec], subcommand: &str) -> Result<Vec<FormatSpec>, c
     Ok(format.to_vec())
 }
 
-/// Renders every requested format; files are written only now, after the scan. A `fleet` run
+/// Every requested format, each written to its destination as the reports come. A `fleet` run
 /// always gets the fleet shape (JSON `reports`, the human fleet table).
-fn write_outputs(
-    outputs: &[FormatSpec],
-    reports: &[Report],
-    color: ColorChoice,
-    fleet: bool,
-) -> miette::Result<()> {
-    for spec in outputs {
-        let text = match spec.format {
-            Format::Json => {
-                // Streamed: a monorepo's JSON report runs to tens of megabytes.
-                let write = |out: &mut dyn Write| report::json::write(reports, fleet, out);
-                match &spec.path {
-                    // A closed pipe (`| head`) is not an error of the scan.
-                    None => drop(write(&mut std::io::stdout().lock())),
-                    Some(path) => write_file_with(path, false, write)?,
+struct Sinks {
+    sinks: Vec<Sink>,
+}
+
+struct Sink {
+    stream: Box<dyn Stream>,
+    out: std::io::BufWriter<Box<dyn Write>>,
+    /// The file written; `None` for stdout, where a closed pipe (`| head`) is not an error of
+    /// the scan: that output just stops.
+    path: Option<PathBuf>,
+    closed: bool,
+}
+
+impl Sinks {
+    /// Opens (creates, truncates) every output file before the scan starts.
+    fn open(
+        outputs: &[FormatSpec],
+        shape: Shape,
+        targets: &[&str],
+        color: ColorChoice,
+    ) -> miette::Result<Sinks> {
+        let mut sinks = Vec::new();
+        for spec in outputs {
+            let stream: Box<dyn Stream> = match spec.format {
+                Format::Json => Box::new(report::json::Stream::new(shape)),
+                Format::Human => {
+                    let color = spec.path.is_none() && use_color(color);
+                    Box::new(report::human::Stream::new(color, shape.fleet_shape()))
                 }
-                continue;
-            }
-            Format::Human => {
-                let color = spec.path.is_none() && use_color(color);
-                if fleet {
-                    report::human::render_fleet(reports, color)
-                } else {
-                    report::human::render(reports, color)
+                Format::Sarif => Box::new(report::sarif::Stream::new(shape.several())),
+                Format::Junit => Box::new(report::junit::Stream::new(shape.several())),
+                Format::Github => Box::new(report::github::Stream),
+                Format::Markdown => Box::new(markdown(shape)),
+                Format::Gitlab => Box::new(report::gitlab::Stream::default()),
+                Format::Checkstyle => {
+                    Box::new(report::checkstyle::Stream::new(targets.iter().copied()))
+                }
+                // Not streamed yet: the page is built from every report at once.
+                Format::Html => Box::new(report::stream::Whole::new(move |reports| {
+                    report::html::render(reports, shape.fleet)
+                })),
+            };
+            sinks.push(Sink::open(stream, spec.path.as_deref(), false)?);
+            if spec.format == Format::Github {
+                // On GitHub Actions the step summary gets the Markdown report.
+                if let Some(summary) =
+                    std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty())
+                {
+                    let stream = Box::new(markdown(shape));
+                    sinks.push(Sink::open(stream, Some(Path::new(&summary)), true)?);
                 }
             }
-            Format::Sarif => report::sarif::render(reports),
-            Format::Junit => report::junit::render(reports),
-            Format::Github => report::github::render(reports),
-            Format::Markdown => report::markdown::render(reports, github_blob_base().as_deref()),
-            Format::Gitlab => report::gitlab::render(reports),
-            Format::Checkstyle => report::checkstyle::render(reports),
-            Format::Html => report::html::render(reports, fleet),
-        };
-        match &spec.path {
-            None => {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            }
-            Some(path) => write_file(path, &text, false)?,
         }
-        if spec.format == Format::Github {
-            // On GitHub Actions the step summary gets the Markdown report.
-            if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty())
-            {
-                let markdown = report::markdown::render(reports, github_blob_base().as_deref());
-                write_file(Path::new(&summary), &markdown, true)?;
-            }
-        }
+        Ok(Sinks { sinks })
     }
-    Ok(())
-}
 
-fn write_file(path: &Path, text: &str, append: bool) -> miette::Result<()> {
-    write_file_with(path, append, |file| file.write_all(text.as_bytes()))
-}
+    fn start(&mut self) -> miette::Result<()> {
+        self.each(|stream, out| stream.start(out))
+    }
 
-fn write_file_with(
-    path: &Path,
-    append: bool,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> miette::Result<()> {
-    let open = || -> std::io::Result<()> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+    fn report(&mut self, report: &Report) -> miette::Result<()> {
+        self.each(|stream, out| stream.report(out, report))
+    }
+
+    fn finish(&mut self) -> miette::Result<()> {
+        self.each(|stream, out| stream.finish(out).and_then(|()| out.flush()))
+    }
+
+    fn each(
+        &mut self,
+        mut write: impl FnMut(&mut dyn Stream, &mut dyn Write) -> std::io::Result<()>,
+    ) -> miette::Result<()> {
+        for sink in self.sinks.iter_mut().filter(|s| !s.closed) {
+            if let Err(error) = write(sink.stream.as_mut(), &mut sink.out) {
+                match &sink.path {
+                    Some(path) => {
+                        return Err(miette::miette!("cannot write {}: {error}", path.display()));
+                    }
+                    None => sink.closed = true,
+                }
+            }
         }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(path)?;
-        write(&mut file)
-    };
-    open().map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))
+        Ok(())
+    }
+}
+
+impl Sink {
+    fn open(stream: Box<dyn Stream>, path: Option<&Path>, append: bool) -> miette::Result<Sink> {
+        let out: Box<dyn Write> = match path {
+            None => Box::new(std::io::stdout().lock()),
+            Some(path) => Box::new(
+                create(path, append)
+                    .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
+            ),
+        };
+        Ok(Sink {
+            stream,
+            out: std::io::BufWriter::with_capacity(1 << 16, out),
+            path: path.map(Path::to_path_buf),
+            closed: false,
+        })
+    }
+}
+
+fn markdown(shape: Shape) -> report::markdown::Stream {
+    report::markdown::Stream::new(shape.several(), github_blob_base().as_deref())
+}
+
+fn create(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)
 }
 
 /// `https://github.com/OWNER/REPO/blob/SHA/` on GitHub Actions, so Markdown links resolve from

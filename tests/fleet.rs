@@ -266,3 +266,62 @@ fn fleet_table_columns_line_up_whatever_the_names() {
         );
     }
 }
+
+/// Every format of a fleet run, as the binary streams it service by service, against the same
+/// reports rendered at once in-process, for one and two threads.
+#[test]
+fn a_streamed_fleet_is_the_whole_fleet_rendered_at_once() {
+    use golive::report;
+    let repo = monorepo();
+    let dir = repo.path();
+    let root = dir.display().to_string();
+    let mut settings = golive::settings::Settings::defaults(
+        golive::settings::load_rules(&[]).unwrap_or_else(|e| panic!("{e:?}")),
+    );
+    settings.fleet = true;
+    let services = golive::fleet::discover(dir, None).unwrap_or_else(|e| panic!("{e}"));
+    let reports: Vec<_> = services
+        .iter()
+        .map(|service| {
+            let target = format!("{root}/{service}");
+            golive::check(golive::Input::Dir(&dir.join(service)), &target, &settings)
+        })
+        .collect();
+    let expected = [
+        ("json", report::json::render_fleet(&reports)),
+        ("human", report::human::render_fleet(&reports, false)),
+        ("sarif", report::sarif::render(&reports)),
+        ("junit", report::junit::render(&reports)),
+        ("github", report::github::render(&reports)),
+        ("markdown", report::markdown::render(&reports, None)),
+        ("gitlab", report::gitlab::render(&reports)),
+        ("checkstyle", report::checkstyle::render(&reports)),
+    ];
+    for threads in ["1", "2"] {
+        let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut args = vec![
+            "check".to_owned(),
+            "--discover".to_owned(),
+            root.clone(),
+            "--threads".to_owned(),
+            threads.to_owned(),
+        ];
+        for (format, _) in &expected {
+            args.push("--format".to_owned());
+            args.push(format!("{format}={}", out.path().join(format).display()));
+        }
+        let output = Command::cargo_bin("golive")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("GITHUB_SERVER_URL")
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        for (format, text) in &expected {
+            let written = std::fs::read_to_string(out.path().join(format))
+                .unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert!(written == *text, "--threads {threads}: {format} differs");
+        }
+    }
+}

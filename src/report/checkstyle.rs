@@ -7,10 +7,12 @@
 //! are `<error source="golive.parse-error">`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 
+use super::stream;
 use super::xml::escape;
-use super::{Report, level};
+use super::{Report, ci_root, level};
 
 /// One `<error>` element before it is written.
 struct Entry {
@@ -22,8 +24,47 @@ struct Entry {
 }
 
 pub fn render(reports: &[Report]) -> String {
-    let mut files: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-    for report in reports {
+    stream::render(
+        reports,
+        Stream::new(reports.iter().map(|r| r.target.as_str())),
+    )
+}
+
+/// `<file>` elements sorted by path across reports, written as soon as no later report can add
+/// to them: every path of a report starts with its CI root (`services/a/…`), so a path below
+/// the smallest root still to come is complete. A fleet holds about one service's files.
+pub struct Stream {
+    /// For each report still to come, the smallest CI root of it and of those after it.
+    lower_bounds: std::vec::IntoIter<String>,
+    files: BTreeMap<String, Vec<Entry>>,
+}
+
+impl Stream {
+    /// `targets`: the targets of the reports to come, in order.
+    pub fn new<'a>(targets: impl DoubleEndedIterator<Item = &'a str>) -> Stream {
+        let mut smallest: Option<String> = None;
+        let mut lower_bounds: Vec<String> = targets
+            .rev()
+            .map(|target| {
+                // A report without a CI root has paths as they are: any path can still come.
+                let root = ci_root(target).unwrap_or_default();
+                let bound = match smallest.take() {
+                    Some(later) if later < root => later,
+                    _ => root,
+                };
+                smallest = Some(bound.clone());
+                bound
+            })
+            .collect();
+        lower_bounds.reverse();
+        Stream {
+            lower_bounds: lower_bounds.into_iter(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, report: &Report) {
+        let files = &mut self.files;
         for finding in &report.findings {
             let path = match &finding.path {
                 Some(path) => report.ci_path(path),
@@ -54,28 +95,62 @@ pub fn render(reports: &[Report]) -> String {
                 });
         }
     }
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n");
-    for (path, entries) in files {
-        let _ = writeln!(out, "  <file name=\"{}\">", escape(&path));
-        for entry in entries {
-            out.push_str("    <error");
-            if let Some(line) = entry.line {
-                let _ = write!(out, " line=\"{line}\"");
+
+    /// Writes and forgets the files whose paths sort before `bound` (all of them: `None`).
+    fn flush(&mut self, out: &mut dyn Write, bound: Option<&str>) -> io::Result<()> {
+        let done = match bound {
+            Some(bound) => {
+                let later = self.files.split_off(bound);
+                std::mem::replace(&mut self.files, later)
             }
-            if let Some(column) = entry.column {
-                let _ = write!(out, " column=\"{column}\"");
-            }
-            let _ = writeln!(
-                out,
-                " severity=\"{}\" message=\"{}\" source=\"{}\"/>",
-                entry.severity,
-                escape(&entry.message),
-                escape(&entry.source)
-            );
+            None => std::mem::take(&mut self.files),
+        };
+        let mut text = String::new();
+        for (path, entries) in done {
+            file(&mut text, &path, &entries);
         }
-        out.push_str("  </file>\n");
+        out.write_all(text.as_bytes())
     }
-    out.push_str("</checkstyle>\n");
-    out
+}
+
+impl stream::Stream for Stream {
+    fn start(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n")
+    }
+
+    fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        self.lower_bounds.next();
+        self.add(report);
+        let bound = self.lower_bounds.as_slice().first().cloned();
+        match bound {
+            Some(bound) => self.flush(out, Some(&bound)),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.flush(out, None)?;
+        out.write_all(b"</checkstyle>\n")
+    }
+}
+
+fn file(out: &mut String, path: &str, entries: &[Entry]) {
+    let _ = writeln!(out, "  <file name=\"{}\">", escape(path));
+    for entry in entries {
+        out.push_str("    <error");
+        if let Some(line) = entry.line {
+            let _ = write!(out, " line=\"{line}\"");
+        }
+        if let Some(column) = entry.column {
+            let _ = write!(out, " column=\"{column}\"");
+        }
+        let _ = writeln!(
+            out,
+            " severity=\"{}\" message=\"{}\" source=\"{}\"/>",
+            entry.severity,
+            escape(&entry.message),
+            escape(&entry.source)
+        );
+    }
+    out.push_str("  </file>\n");
 }

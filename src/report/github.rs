@@ -11,14 +11,22 @@
 
 use std::fmt::Write;
 
+use super::stream;
 use super::{Report, clean, level};
 
 pub fn render(reports: &[Report]) -> String {
-    let mut out = String::new();
-    for report in reports {
-        render_one(&mut out, report);
+    stream::render(reports, Stream)
+}
+
+/// Each report's commands, as it comes.
+pub struct Stream;
+
+impl stream::Stream for Stream {
+    fn report(&mut self, out: &mut dyn std::io::Write, report: &Report) -> std::io::Result<()> {
+        let mut text = String::new();
+        render_one(&mut text, report);
+        out.write_all(text.as_bytes())
     }
-    out
 }
 
 fn render_one(out: &mut String, report: &Report) {

@@ -7,27 +7,53 @@
 //! GitLab tracks a finding as the same issue between pipelines. Parse errors are issues too
 //! (`check_name: parse-error`).
 
+use std::io::{self, Write};
+
 use serde_json::{Value, json};
 
+use super::stream::{self, JsonArray};
 use super::{Fingerprints, Report, clean};
 use crate::engine::Severity;
 
 pub fn render(reports: &[Report]) -> String {
-    let mut issues = Vec::new();
-    for report in reports {
+    stream::render(reports, Stream::default())
+}
+
+/// One array of issues, written issue by issue.
+pub struct Stream {
+    issues: JsonArray,
+}
+
+impl Default for Stream {
+    fn default() -> Stream {
+        Stream {
+            issues: JsonArray::new(""),
+        }
+    }
+}
+
+impl stream::Stream for Stream {
+    fn start(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"[")
+    }
+
+    fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
         for (finding, fingerprint) in report.findings.iter().zip(report.fingerprints()) {
             let path = match &finding.path {
                 Some(path) => report.ci_path(path),
                 None => report.ci_repo_path(),
             };
-            issues.push(issue(
-                &finding.message,
-                &finding.rule,
-                &fingerprint,
-                severity(finding.severity),
-                &path,
-                finding.line.unwrap_or(1),
-            ));
+            self.issues.element(
+                out,
+                &issue(
+                    &finding.message,
+                    &finding.rule,
+                    &fingerprint,
+                    severity(finding.severity),
+                    &path,
+                    finding.line.unwrap_or(1),
+                ),
+            )?;
         }
         let mut error_prints = Fingerprints::default();
         for error in &report.errors {
@@ -40,20 +66,25 @@ pub fn render(reports: &[Report]) -> String {
                 None,
                 &error.message,
             );
-            issues.push(issue(
-                &error.message,
-                "parse-error",
-                &fingerprint,
-                "major",
-                &path,
-                line,
-            ));
+            self.issues.element(
+                out,
+                &issue(
+                    &error.message,
+                    "parse-error",
+                    &fingerprint,
+                    "major",
+                    &path,
+                    line,
+                ),
+            )?;
         }
+        Ok(())
     }
-    // Serialising a `Value` cannot fail; an empty array keeps the output JSON if it did.
-    let mut text = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".to_owned());
-    text.push('\n');
-    text
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.issues.close(out)?;
+        out.write_all(b"\n")
+    }
 }
 
 fn issue(

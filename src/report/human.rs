@@ -7,31 +7,78 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
+use super::stream;
 use super::{Finding, Report};
 use crate::engine::Severity;
 use crate::source::{escape_controls, mask_controls};
 
 pub fn render(reports: &[Report], color: bool) -> String {
-    render_with(reports, color, reports.len() > 1)
+    stream::render(reports, Stream::new(color, reports.len() > 1))
 }
 
 /// A fleet run (`--discover`, `--shard`, `golive merge`): the fleet table even for one service.
 pub fn render_fleet(reports: &[Report], color: bool) -> String {
-    render_with(reports, color, true)
+    stream::render(reports, Stream::new(color, true))
 }
 
-fn render_with(reports: &[Report], color: bool, table: bool) -> String {
-    let mut out = String::new();
-    for (i, report) in reports.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
+/// Each report in full as it comes; the fleet table (`table`) at the end, from one small row
+/// per report.
+pub struct Stream {
+    color: bool,
+    rows: Option<Vec<Row>>,
+    written: usize,
+}
+
+/// What the fleet table shows of a report.
+struct Row {
+    name: String,
+    score: f64,
+    grade: &'static str,
+    passed: bool,
+    top: Option<String>,
+    /// `--compare`: the score change, `Some(None)` for a service the previous run lacks.
+    change: Option<Option<f64>>,
+}
+
+impl Stream {
+    pub fn new(color: bool, table: bool) -> Stream {
+        Stream {
+            color,
+            rows: table.then(Vec::new),
+            written: 0,
         }
-        render_one(&mut out, report, color);
     }
-    if table {
-        fleet_table(&mut out, reports, color);
+}
+
+impl stream::Stream for Stream {
+    fn report(&mut self, out: &mut dyn std::io::Write, report: &Report) -> std::io::Result<()> {
+        let mut text = String::new();
+        if self.written > 0 {
+            text.push('\n');
+        }
+        self.written += 1;
+        render_one(&mut text, report, self.color);
+        if let Some(rows) = &mut self.rows {
+            rows.push(Row {
+                name: escape_controls(&report.target).into_owned(),
+                score: report.score,
+                grade: report.grade,
+                passed: report.gate.passed,
+                top: top_finding(report).map(|f| f.rule.clone()),
+                change: report.comparison.as_ref().map(|c| c.score_delta),
+            });
+        }
+        out.write_all(text.as_bytes())
     }
-    out
+
+    fn finish(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let Some(rows) = &self.rows else {
+            return Ok(());
+        };
+        let mut text = String::new();
+        fleet_table(&mut text, rows, self.color);
+        out.write_all(text.as_bytes())
+    }
 }
 
 struct Paint {
@@ -286,21 +333,17 @@ fn summary(out: &mut String, report: &Report) {
     }
 }
 
-fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
+fn fleet_table(out: &mut String, rows: &[Row], color: bool) {
     let paint = Paint { color };
-    let names: Vec<String> = reports
-        .iter()
-        .map(|r| escape_controls(&r.target).into_owned())
-        .collect();
     // As wide as the longest service name, so columns line up, within reason for a terminal.
-    let width = names
+    let width = rows
         .iter()
-        .map(|n| n.chars().count())
+        .map(|r| r.name.chars().count())
         .max()
         .unwrap_or(0)
         .clamp(40, 100);
     // `--compare`: the change since the previous report, `new` for a service it lacks.
-    let compared = reports.iter().any(|r| r.comparison.is_some());
+    let compared = rows.iter().any(|r| r.change.is_some());
     let _ = writeln!(
         out,
         "\n{:<width$} {:>5}{}  grade  gate    top finding",
@@ -308,14 +351,10 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         "score",
         if compared { "  change" } else { "" }
     );
-    for (report, name) in reports.iter().zip(&names) {
-        let top = top_finding(report).map_or("-", |f| f.rule.as_str());
-        let gate = if report.gate.passed {
-            "passed"
-        } else {
-            "failed"
-        };
-        let change = match report.comparison.as_ref().map(|c| c.score_delta) {
+    for row in rows {
+        let top = row.top.as_deref().unwrap_or("-");
+        let gate = if row.passed { "passed" } else { "failed" };
+        let change = match row.change {
             Some(Some(delta)) => format!("  {delta:>+6.1}"),
             Some(None) => format!("  {:>6}", "new"),
             None if compared => format!("  {:>6}", "-"),
@@ -323,13 +362,20 @@ fn fleet_table(out: &mut String, reports: &[Report], color: bool) {
         };
         let _ = writeln!(
             out,
-            "{name:<width$} {:>5.1}{change}  {:<5}  {}  {top}",
-            report.score,
-            report.grade,
-            paint.verdict(report.gate.passed, &format!("{gate:<6}"))
+            "{:<width$} {:>5.1}{change}  {:<5}  {}  {top}",
+            row.name,
+            row.score,
+            row.grade,
+            paint.verdict(row.passed, &format!("{gate:<6}"))
         );
     }
-    fleet_totals(out, reports);
+    let failed = rows.iter().filter(|r| !r.passed).count();
+    let _ = writeln!(
+        out,
+        "{} service{}, {failed} failed the gate",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// The most severe finding; among equals the first in report order (path, line, column, rule),
@@ -339,16 +385,6 @@ fn top_finding(report: &Report) -> Option<&Finding> {
         .findings
         .iter()
         .min_by_key(|f| std::cmp::Reverse(f.severity))
-}
-
-fn fleet_totals(out: &mut String, reports: &[Report]) {
-    let failed = reports.iter().filter(|r| !r.gate.passed).count();
-    let _ = writeln!(
-        out,
-        "{} service{}, {failed} failed the gate",
-        reports.len(),
-        if reports.len() == 1 { "" } else { "s" }
-    );
 }
 
 /// A finding as miette sees it.

@@ -1,51 +1,65 @@
 //! `--format json`: the report contract, pretty-printed, byte-identical for the same input.
 
-use std::io::Write as _;
+use std::io::Write;
 
+use super::stream::{self, JsonArray, Shape};
 use super::{Report, SCHEMA_VERSION};
 
 pub fn render(reports: &[Report]) -> String {
-    into_string(|out| write(reports, false, out))
+    let shape = Shape {
+        count: reports.len(),
+        fleet: false,
+    };
+    stream::render(reports, Stream::new(shape))
 }
 
 /// A fleet run (`--discover`, `--shard`, `golive merge`): `{"reports": [...]}` even for one
 /// service or none, so a consumer of shard files always reads one shape.
 pub fn render_fleet(reports: &[Report]) -> String {
-    into_string(|out| write(reports, true, out))
-}
-
-/// Writes what `render` (or, for a fleet, `render_fleet`) returns, without holding the text: a
-/// monorepo's report runs to tens of megabytes.
-pub fn write(reports: &[Report], fleet: bool, out: impl std::io::Write) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(out);
-    let written = match reports {
-        [single] if !fleet => serde_json::to_writer_pretty(&mut out, single),
-        reports => serde_json::to_writer_pretty(
-            &mut out,
-            &Fleet {
-                schema_version: SCHEMA_VERSION,
-                reports,
-            },
-        ),
+    let shape = Shape {
+        count: reports.len(),
+        fleet: true,
     };
-    written.map_err(std::io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    stream::render(reports, Stream::new(shape))
 }
 
-fn into_string(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
-    let mut bytes = Vec::new();
-    // Serialising plain data into memory cannot fail; an empty object keeps the output valid
-    // JSON if it did.
-    match write(&mut bytes).map(|()| String::from_utf8(bytes)) {
-        Ok(Ok(text)) => text,
-        _ => "{}\n".to_owned(),
+/// One report as itself, or the fleet's `{"schema_version": 1, "reports": [...]}` written
+/// report by report (a monorepo's report runs to hundreds of megabytes).
+pub struct Stream {
+    reports: Option<JsonArray>,
+}
+
+impl Stream {
+    pub fn new(shape: Shape) -> Stream {
+        Stream {
+            reports: shape.fleet_shape().then(|| JsonArray::new("  ")),
+        }
     }
 }
 
-/// [`super::FleetReport`]'s shape, borrowing the reports instead of copying them.
-#[derive(serde::Serialize)]
-struct Fleet<'a> {
-    schema_version: u32,
-    reports: &'a [Report],
+impl stream::Stream for Stream {
+    fn start(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.reports.is_some() {
+            write!(
+                out,
+                "{{\n  \"schema_version\": {SCHEMA_VERSION},\n  \"reports\": ["
+            )?;
+        }
+        Ok(())
+    }
+
+    fn report(&mut self, out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+        match &mut self.reports {
+            Some(reports) => reports.element(out, report),
+            None => serde_json::to_writer_pretty(out, report).map_err(std::io::Error::from),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if let Some(reports) = &self.reports {
+            reports.close(out)?;
+            out.write_all(b"\n}")?;
+        }
+        out.write_all(b"\n")
+    }
 }

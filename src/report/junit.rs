@@ -6,22 +6,54 @@
 //! errors are `<error>`s of a `parse-errors` suite. No timestamps or durations: the same scan
 //! gives the same bytes.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::{self, Write};
 
+use super::stream::{self, Spool};
 use super::xml::escape;
 use super::{Finding, Report, RuleResult};
 use crate::engine::Category;
 use crate::engine::eval::Status;
 
 pub fn render(reports: &[Report]) -> String {
-    let mut suites = String::new();
-    let (mut tests, mut failures, mut errors, mut skipped) = (0, 0, 0, 0);
-    for report in reports {
-        let prefix = if reports.len() > 1 {
+    stream::render(reports, Stream::new(reports.len() > 1))
+}
+
+/// The suites of each report spooled as they come: `<testsuites>` opens with the run's totals.
+pub struct Stream {
+    several: bool,
+    suites: Spool,
+    totals: Totals,
+}
+
+#[derive(Default)]
+struct Totals {
+    tests: usize,
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+impl Stream {
+    /// `several`: more than one report, so suites are named after their report's PATH.
+    pub fn new(several: bool) -> Stream {
+        Stream {
+            several,
+            suites: Spool::default(),
+            totals: Totals::default(),
+        }
+    }
+}
+
+impl stream::Stream for Stream {
+    fn report(&mut self, _out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        let mut suites = String::new();
+        let prefix = if self.several {
             format!("{} ", report.target)
         } else {
             String::new()
         };
+        let totals = &mut self.totals;
         for category in Category::ALL {
             let rules: Vec<&RuleResult> = report
                 .rules
@@ -29,9 +61,9 @@ pub fn render(reports: &[Report]) -> String {
                 .filter(|r| r.category == category)
                 .collect();
             let counts = Counts::of(&rules);
-            tests += counts.tests;
-            failures += counts.failures;
-            skipped += counts.skipped;
+            totals.tests += counts.tests;
+            totals.failures += counts.failures;
+            totals.skipped += counts.skipped;
             let _ = writeln!(
                 suites,
                 r#"  <testsuite name="{}" tests="{}" failures="{}" errors="0" skipped="{}">"#,
@@ -46,18 +78,27 @@ pub fn render(reports: &[Report]) -> String {
             suites.push_str("  </testsuite>\n");
         }
         if !report.errors.is_empty() {
-            errors += report.errors.len();
+            totals.errors += report.errors.len();
             parse_errors(&mut suites, report, &prefix);
         }
+        self.suites.write_all(suites.as_bytes())
     }
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        r#"<testsuites name="golive" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}">"#
-    );
-    out.push_str(&suites);
-    out.push_str("</testsuites>\n");
-    out
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let Totals {
+            tests,
+            failures,
+            errors,
+            skipped,
+        } = self.totals;
+        writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+        writeln!(
+            out,
+            r#"<testsuites name="golive" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}">"#
+        )?;
+        self.suites.copy_to(out)?;
+        out.write_all(b"</testsuites>\n")
+    }
 }
 
 struct Counts {

@@ -8,23 +8,70 @@
 //! relative to the directory golive ran in unless `link_base` is given (`main.rs` passes the
 //! commit's blob URL on GitHub Actions, where relative links in a summary would not resolve).
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io;
 
+use super::stream::{self, Spool};
 use super::{Finding, Report, clean, uri_path};
 use crate::engine::Category;
 
 pub fn render(reports: &[Report], link_base: Option<&str>) -> String {
-    let mut out = String::new();
-    if reports.len() > 1 {
-        fleet_table(&mut out, reports);
-    }
-    for (i, report) in reports.iter().enumerate() {
-        if i > 0 || reports.len() > 1 {
-            out.push('\n');
+    stream::render(reports, Stream::new(reports.len() > 1, link_base))
+}
+
+/// Each report as it comes; with `several` reports a fleet table comes first, so their text is
+/// spooled until the table's rows are all in.
+pub struct Stream {
+    link_base: String,
+    fleet: Option<(Vec<String>, Spool)>,
+    written: usize,
+}
+
+impl Stream {
+    pub fn new(several: bool, link_base: Option<&str>) -> Stream {
+        Stream {
+            link_base: link_base.unwrap_or("").to_owned(),
+            fleet: several.then(|| (Vec::new(), Spool::default())),
+            written: 0,
         }
-        render_one(&mut out, report, link_base.unwrap_or(""));
     }
-    out
+}
+
+impl stream::Stream for Stream {
+    fn report(&mut self, out: &mut dyn io::Write, report: &Report) -> io::Result<()> {
+        let mut text = String::new();
+        if self.written > 0 || self.fleet.is_some() {
+            text.push('\n');
+        }
+        self.written += 1;
+        render_one(&mut text, report, &self.link_base);
+        match &mut self.fleet {
+            Some((rows, spool)) => {
+                rows.push(format!(
+                    "| {} | {:.1} | {} | {} | {} |",
+                    cell(&report.target),
+                    report.score,
+                    report.grade,
+                    verdict(report),
+                    report.findings.len()
+                ));
+                spool.write_all(text.as_bytes())
+            }
+            None => out.write_all(text.as_bytes()),
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        let Some((rows, spool)) = &mut self.fleet else {
+            return Ok(());
+        };
+        out.write_all(b"## golive: fleet\n\n| service | score | grade | gate | findings |\n")?;
+        out.write_all(b"|---|---:|:---:|---|---:|\n")?;
+        for row in rows.iter() {
+            writeln!(out, "{row}")?;
+        }
+        spool.copy_to(out)
+    }
 }
 
 fn verdict(report: &Report) -> &'static str {
@@ -32,22 +79,6 @@ fn verdict(report: &Report) -> &'static str {
         "✅ passed"
     } else {
         "❌ failed"
-    }
-}
-
-fn fleet_table(out: &mut String, reports: &[Report]) {
-    out.push_str("## golive: fleet\n\n| service | score | grade | gate | findings |\n");
-    out.push_str("|---|---:|:---:|---|---:|\n");
-    for report in reports {
-        let _ = writeln!(
-            out,
-            "| {} | {:.1} | {} | {} | {} |",
-            cell(&report.target),
-            report.score,
-            report.grade,
-            verdict(report),
-            report.findings.len()
-        );
     }
 }
 

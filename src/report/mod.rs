@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod merge;
 pub(crate) mod read;
 pub mod sarif;
+pub mod stream;
 mod xml;
 
 use std::collections::BTreeMap;
@@ -233,6 +234,22 @@ pub fn clean(text: &str) -> String {
     escape_controls(&text.replace("\r\n", "\n")).into_owned()
 }
 
+/// The prefix of a report's CI paths (see [`Report::ci_path`]): its target when that is a
+/// relative path.
+pub fn ci_root(target: &str) -> Option<String> {
+    let slashed = target.replace('\\', "/");
+    let mut root = slashed.trim_end_matches('/');
+    while let Some(rest) = root.strip_prefix("./") {
+        root = rest.trim_start_matches('/');
+    }
+    let relative = !(root.is_empty()
+        || root == "."
+        || root == "-"
+        || slashed.starts_with('/')
+        || std::path::Path::new(target).is_absolute());
+    relative.then(|| clean(root))
+}
+
 /// Where the docs of a rule live online; SARIF `helpUri` points there.
 pub fn rule_doc_url(id: &str) -> String {
     format!("https://github.com/golive-dev/golive/blob/main/docs/rules.md#{id}")
@@ -270,17 +287,7 @@ impl Report {
     }
 
     fn ci_root(&self) -> Option<String> {
-        let target = self.target.replace('\\', "/");
-        let mut root = target.trim_end_matches('/');
-        while let Some(rest) = root.strip_prefix("./") {
-            root = rest.trim_start_matches('/');
-        }
-        let relative = !(root.is_empty()
-            || root == "."
-            || root == "-"
-            || target.starts_with('/')
-            || std::path::Path::new(&self.target).is_absolute());
-        relative.then(|| clean(root))
+        ci_root(&self.target)
     }
 
     /// One stable fingerprint per finding, in the order of `findings` (see [`Fingerprints`]).

@@ -8,8 +8,11 @@
 //! the scanned root directory (`.`), line 1. Columns count Unicode code points
 //! (`columnKind`), as golive's do.
 
+use std::io::{self, Write};
+
 use serde_json::{Value, json};
 
+use super::stream::{self, JsonArray};
 use super::{Fingerprints, Report, RuleResult, clean, level, rule_doc_url, uri_path};
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
@@ -17,12 +20,38 @@ use crate::engine::{Category, Severity};
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn render(reports: &[Report]) -> String {
-    let runs: Vec<Value> = reports.iter().map(|r| run(r, reports.len() > 1)).collect();
-    let log = json!({ "$schema": SCHEMA, "version": "2.1.0", "runs": runs });
-    // Serialising a `Value` cannot fail; an empty object keeps the output JSON if it did.
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_else(|_| "{}".to_owned());
-    text.push('\n');
-    text
+    stream::render(reports, Stream::new(reports.len() > 1))
+}
+
+/// The log `{"$schema", "runs", "version"}` (`serde_json` orders keys), written run by run.
+pub struct Stream {
+    several: bool,
+    runs: JsonArray,
+}
+
+impl Stream {
+    /// `several`: more than one report, so each run gets its own `automationDetails.id`.
+    pub fn new(several: bool) -> Stream {
+        Stream {
+            several,
+            runs: JsonArray::new("  "),
+        }
+    }
+}
+
+impl stream::Stream for Stream {
+    fn start(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        write!(out, "{{\n  \"$schema\": \"{SCHEMA}\",\n  \"runs\": [")
+    }
+
+    fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
+        self.runs.element(out, &run(report, self.several))
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.runs.close(out)?;
+        out.write_all(b",\n  \"version\": \"2.1.0\"\n}\n")
+    }
 }
 
 fn run(report: &Report, several: bool) -> Value {
