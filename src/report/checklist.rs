@@ -77,6 +77,18 @@ pub struct Checklist<'a> {
 }
 
 impl Checklist<'_> {
+    /// The items of each category that has any, in category order.
+    fn by_category(&self) -> impl Iterator<Item = (Category, Vec<&Item<'_>>)> {
+        Category::ALL.into_iter().filter_map(|category| {
+            let items: Vec<&Item<'_>> = self
+                .items
+                .iter()
+                .filter(|i| i.category == category)
+                .collect();
+            (!items.is_empty()).then_some((category, items))
+        })
+    }
+
     pub fn of(report: &Report) -> Checklist<'_> {
         Checklist {
             schema_version: SCHEMA_VERSION,
@@ -204,15 +216,7 @@ pub fn human(checklist: &Checklist<'_>) -> String {
         .map(|i| i.rule.len())
         .max()
         .unwrap_or(0);
-    for category in Category::ALL {
-        let items: Vec<&Item> = checklist
-            .items
-            .iter()
-            .filter(|i| i.category == category)
-            .collect();
-        if items.is_empty() {
-            continue;
-        }
+    for (category, items) in checklist.by_category() {
         let _ = writeln!(out, "\n{}", category.as_str());
         for item in items {
             let _ = writeln!(
@@ -250,15 +254,7 @@ pub fn markdown(checklist: &Checklist<'_>) -> String {
         verdict(checklist.gate).to_lowercase(),
         tally(checklist)
     );
-    for category in Category::ALL {
-        let items: Vec<&Item> = checklist
-            .items
-            .iter()
-            .filter(|i| i.category == category)
-            .collect();
-        if items.is_empty() {
-            continue;
-        }
+    for (category, items) in checklist.by_category() {
         let _ = writeln!(out, "\n## {}\n", category.as_str());
         for item in items {
             let done = item.status != ItemStatus::Failed;
