@@ -98,11 +98,20 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
             }
             Outcome { ok: true, witness }
         }
-        Condition::Any(items) => items
-            .iter()
-            .map(|item| eval(item, cx))
-            .find(|o| o.ok)
-            .unwrap_or_else(Outcome::no),
+        Condition::Any(items) => {
+            // When no part holds, the first located failure is the evidence, so a rule that
+            // adds an exemption (`any: [{not: …}, {equals: …exempt}]`) still points where the
+            // requirement fails.
+            let mut witness = None;
+            for item in items {
+                let outcome = eval(item, cx);
+                if outcome.ok {
+                    return outcome;
+                }
+                witness = witness.or(outcome.witness);
+            }
+            Outcome { ok: false, witness }
+        }
         Condition::Not(inner) => {
             let outcome = eval(inner, cx);
             Outcome {

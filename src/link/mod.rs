@@ -127,7 +127,7 @@ pub fn link(
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
     let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
-    shape::add_shape(documents, &workload_docs);
+    shape::add_shape(documents, &objects, &coverage, &workloads);
     monitoring::add_monitors(documents, &objects, &coverage, &workloads, files);
     builds::mark_built(
         documents,
