@@ -329,6 +329,8 @@ pub struct Rule {
     pub when: Option<Condition>,
     pub check: Condition,
     pub anchor: Option<Path>,
+    /// Findings point at a secret: snippets mask it.
+    pub redact: bool,
     pub message: Template,
     pub help: Arc<str>,
     pub docs: RuleDocs,
@@ -582,6 +584,7 @@ fn build(
         when,
         check,
         anchor,
+        redact: spec.redact,
         message,
         help: help.into(),
         docs: RuleDocs {

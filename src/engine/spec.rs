@@ -53,6 +53,10 @@ pub struct RuleSpec {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub anchor: Option<Spanned<String>>,
+    /// `true`: what a finding points at is a secret, masked (`*`) wherever a report shows the
+    /// file's text.
+    #[serde(default)]
+    pub redact: bool,
     /// Finding message; `{path}` placeholders are filled from the item, `{object}` names it.
     #[schemars(with = "String")]
     pub message: Spanned<String>,
