@@ -236,7 +236,11 @@ fn github_format_appends_markdown_to_the_step_summary() {
 #[test]
 fn no_format_prints_a_secret_it_reports() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let secrets = ["sk_live_51H8xQ2eZvKYlo2C0", "Pr0d-DB-2024!", "k9#v2LxQ8r!pZ7m@w4Tn"];
+    let secrets = [
+        "sk_live_51H8xQ2eZvKYlo2C0",
+        "Pr0d-DB-2024!",
+        "k9#v2LxQ8r!pZ7m@w4Tn",
+    ];
     let files = [
         (
             ".env",
@@ -252,7 +256,15 @@ fn no_format_prints_a_secret_it_reports() {
     }
     let root = dir.path().to_string_lossy().into_owned();
     for format in [
-        "human", "json", "sarif", "junit", "github", "markdown", "gitlab", "checkstyle", "html",
+        "human",
+        "json",
+        "sarif",
+        "junit",
+        "github",
+        "markdown",
+        "gitlab",
+        "checkstyle",
+        "html",
     ] {
         let output = golive()
             .args(["check", &root, "--format", format])
@@ -263,7 +275,10 @@ fn no_format_prints_a_secret_it_reports() {
             assert!(text.contains(rule), "{format}: no {rule} finding:\n{text}");
         }
         for secret in secrets {
-            assert!(!text.contains(secret), "{format} prints `{secret}`:\n{text}");
+            assert!(
+                !text.contains(secret),
+                "{format} prints `{secret}`:\n{text}"
+            );
         }
     }
 }
