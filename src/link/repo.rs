@@ -75,6 +75,7 @@ pub(super) fn repo_document(
     let mut backups = Vec::new();
     let mut alerts = Vec::new();
     let mut languages = BTreeSet::new();
+    let mut drains = false;
     let mut dependencies = BTreeSet::new();
     let mut dashboards = 0;
     let serving = documents.iter().filter(|d| is_serving_workload(d)).count();
@@ -152,6 +153,10 @@ pub(super) fn repo_document(
                 }
             }
             DocKind::Source | DocKind::Dependencies => {
+                let test = t.get(doc.root, "test").and_then(|v| t.as_bool(v)) == Some(true);
+                if !test && t.get(doc.root, "drains_on_sigterm").is_some() {
+                    drains = true;
+                }
                 if let Some(lang) = t.get(doc.root, "language").and_then(|l| t.as_str(l)) {
                     languages.insert(lang.to_owned());
                 }
@@ -177,6 +182,7 @@ pub(super) fn repo_document(
     };
     flag(&mut tree, "stateful", !stateful.is_empty());
     flag(&mut tree, "backup_alert", backup_alert);
+    flag(&mut tree, "drains_on_sigterm", drains);
     for (key, count) in [("workloads", serving), ("dashboards", dashboards)] {
         let node = tree.int(count as i64, None);
         tree.insert(facts, key, node);

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod dependencies;
 pub mod dockerfile;
+mod drain;
 mod embedded;
 pub mod kubernetes;
 pub mod kustomize;

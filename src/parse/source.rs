@@ -1,5 +1,6 @@
 //! Source code → one document: language, path, whether it is a test, the full text, and the
-//! string literals it assigns to credential-like names (`literals[*]`, see `literals`).
+//! string literals it assigns to credential-like names (`literals[*]`, see `literals`), and
+//! `drains_on_sigterm: true` when it waits before closing its listeners (see `drain`).
 //!
 //! The text is kept byte-exact with a location covering the whole file, so a rule's regex match
 //! offsets are spans into the file as they stand.
@@ -47,6 +48,10 @@ pub fn document(file: FileId, path: &str, text: Arc<str>, full: &str) -> Documen
         tree.push(list, item);
     }
     tree.insert(root, "literals", list);
+    if super::drain::drains_on_sigterm(full) {
+        let yes = tree.bool(true, None);
+        tree.insert(root, "drains_on_sigterm", yes);
+    }
     Document::new(DocKind::Source, file, tree, root)
 }
 
