@@ -71,6 +71,10 @@ pub struct Report {
     pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
+    /// Fleet mode: the monorepo root's files this service inherits (CI, CODEOWNERS, …), at
+    /// their paths relative to the service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherited: Vec<Inherited>,
     /// `--compare PREVIOUS.json`: what changed since an earlier report of the same service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
@@ -186,6 +190,17 @@ pub struct Artifact {
     pub reason: Option<String>,
 }
 
+/// A file of the monorepo root a fleet service reads as its own (`pipeline::inherit`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inherited {
+    /// Relative to the service's folder: `../../.github/workflows/ci.yml`.
+    pub path: String,
+    /// `ci`, `ownership`, `dependency-updates`, `changelog` or `compose`.
+    #[serde(deserialize_with = "read::inherited_evidence")]
+    pub evidence: Word,
+}
+
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileError {
@@ -250,6 +265,26 @@ pub fn ci_root(target: &str) -> Option<String> {
     relative.then(|| clean(root))
 }
 
+/// `root/path`, each `..` at the start of `path` (a file inherited from a monorepo's root)
+/// taking a folder off `root`: `mono/services/cart` + `../../CODEOWNERS` → `mono/CODEOWNERS`.
+fn joined(root: &str, path: &str) -> String {
+    let mut root = root;
+    let mut rest = path;
+    while let Some(after) = rest.strip_prefix("../") {
+        match root.rsplit_once('/') {
+            Some((parent, _)) => root = parent,
+            None if !root.is_empty() && root != ".." => root = "",
+            None => break,
+        }
+        rest = after;
+    }
+    if root.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{root}/{rest}")
+    }
+}
+
 /// Where the docs of a rule live online; SARIF `helpUri` points there.
 pub fn rule_doc_url(id: &str) -> String {
     format!("https://github.com/golive-dev/golive/blob/main/docs/rules.md#{id}")
@@ -275,7 +310,7 @@ impl Report {
     /// absolute path leaks into a report, and paths stay relative to the scanned root.
     pub fn ci_path(&self, path: &str) -> String {
         match self.ci_root() {
-            Some(root) => format!("{root}/{path}"),
+            Some(root) => joined(&root, path),
             None => path.to_owned(),
         }
     }
@@ -402,5 +437,24 @@ pub fn level(severity: Severity) -> &'static str {
         Severity::Critical | Severity::High => "error",
         Severity::Medium | Severity::Low => "warning",
         Severity::Info => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::joined;
+
+    #[test]
+    fn inherited_paths_join_onto_the_monorepo() {
+        assert_eq!(
+            joined("mono/services/cart", "k8s/app.yaml"),
+            "mono/services/cart/k8s/app.yaml"
+        );
+        assert_eq!(
+            joined("mono/services/cart", "../../CODEOWNERS"),
+            "mono/CODEOWNERS"
+        );
+        assert_eq!(joined("services/cart", "../../CODEOWNERS"), "CODEOWNERS");
+        assert_eq!(joined("cart", "../../CODEOWNERS"), "../CODEOWNERS");
     }
 }

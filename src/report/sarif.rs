@@ -8,6 +8,7 @@
 //! the scanned root directory (`.`), line 1. Columns count Unicode code points
 //! (`columnKind`), as golive's do.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -27,6 +28,8 @@ pub fn render(reports: &[Report]) -> String {
 pub struct Stream {
     several: bool,
     runs: JsonArray,
+    /// Fingerprints of findings about files inherited from a monorepo's root already in a run.
+    inherited: HashSet<String>,
 }
 
 impl Stream {
@@ -35,6 +38,7 @@ impl Stream {
         Stream {
             several,
             runs: JsonArray::new("  "),
+            inherited: HashSet::new(),
         }
     }
 }
@@ -45,7 +49,8 @@ impl stream::Stream for Stream {
     }
 
     fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
-        self.runs.element(out, &run(report, self.several))
+        self.runs
+            .element(out, &run(report, self.several, &mut self.inherited))
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -54,12 +59,15 @@ impl stream::Stream for Stream {
     }
 }
 
-fn run(report: &Report, several: bool) -> Value {
+/// A report's run. A finding about a file services inherit from their monorepo's root is the
+/// same alert in every service's run (its fingerprint hashes the root path): only the first
+/// run holding it carries it, so code scanning shows it once (`inherited`: those seen).
+fn run(report: &Report, several: bool, inherited: &mut HashSet<String>) -> Value {
     let mut fingerprints = Fingerprints::default();
     let mut results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let fingerprint = fingerprints.next(
                 report,
                 &f.rule,
@@ -67,6 +75,11 @@ fn run(report: &Report, several: bool) -> Value {
                 f.object.as_deref(),
                 &f.message,
             );
+            if f.path.as_deref().is_some_and(|p| p.starts_with("../"))
+                && !inherited.insert(fingerprint.clone())
+            {
+                return None;
+            }
             let region = match (f.line, f.column, f.end_line, f.end_column) {
                 (Some(line), Some(column), Some(end_line), Some(end_column)) => json!({
                     "startLine": line, "startColumn": column,
@@ -83,7 +96,7 @@ fn run(report: &Report, several: bool) -> Value {
             if let Some(object) = &f.object {
                 result["properties"]["object"] = json!(clean(object));
             }
-            result
+            Some(result)
         })
         .collect();
     for s in &report.suppressed {
