@@ -514,6 +514,22 @@ fn a_finding_about_an_inherited_file_counts_for_each_service_and_shows_once() {
         &["merge", "shard-1.json", "shard-2.json", "--format", "json"],
     );
     assert_eq!(merged, out);
+
+    // With Kubernetes manifests at the root too, the root compose file is local development:
+    // its availability findings go, its security findings would stay.
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap_or_else(|e| panic!("{e}"));
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    std::fs::write(k8s.join("namespace.yaml"), namespace).unwrap_or_else(|e| panic!("{e}"));
+    let (out, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "json"],
+    );
+    let payments = findings_of(&json(&out), "services/payments");
+    assert!(
+        !payments.iter().any(|f| f.starts_with("compose-")),
+        "{payments:?}"
+    );
 }
 
 fn copy_tree(from: &Path, to: &Path) {

@@ -102,7 +102,28 @@ impl Evidence {
 #[derive(Default)]
 pub struct RootEvidence {
     files: Vec<RootFile>,
+    /// Root folders or files of Kubernetes, Helm or Kustomize manifests (`K8s`, `helm`,
+    /// `Chart.yaml`): the monorepo deploys with them, so its root compose files are local
+    /// development, as a scan of the whole repository would judge.
+    manifests: Vec<String>,
 }
+
+/// Root entries that say the monorepo deploys with Kubernetes (compared without case).
+const ROOT_MANIFESTS: [&str; 13] = [
+    "k8s",
+    "kubernetes",
+    "kube",
+    "deploy",
+    "deployment",
+    "deployments",
+    "manifests",
+    "helm",
+    "chart",
+    "charts",
+    "kustomize",
+    "chart.yaml",
+    "skaffold.yaml",
+];
 
 struct RootFile {
     /// Relative to the monorepo root.
@@ -189,7 +210,16 @@ impl RootEvidence {
                     .is_some_and(|p| p.documents.iter().any(|d| d.kind == DocKind::Compose))
         });
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        RootEvidence { files }
+        let mut manifests: Vec<String> = std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| !t.is_symlink()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| ROOT_MANIFESTS.contains(&name.to_ascii_lowercase().as_str()))
+            .collect();
+        manifests.sort();
+        RootEvidence { files, manifests }
     }
 
     /// What the service in `folder` (relative to the root, `/`-separated) inherits.
@@ -382,6 +412,16 @@ impl Member<'_> {
             tree.push(seq, service);
         }
         tree.insert(doc.root, "service_list", seq);
+        if !self.root.manifests.is_empty() {
+            let facts = tree.map(None);
+            let deployers = tree.seq(None);
+            for name in &self.root.manifests {
+                let node = tree.str(self.seen(name), None);
+                tree.push(deployers, node);
+            }
+            tree.insert(facts, "deployed_by", deployers);
+            tree.insert(doc.root, "facts", facts);
+        }
         if let Some(services) = tree.get(doc.root, "services")
             && let Some(entries) = tree.entries_mut(services)
         {
