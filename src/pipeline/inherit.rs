@@ -57,7 +57,11 @@ impl Evidence {
     fn of(path: &str) -> Option<Evidence> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let lower = name.to_ascii_lowercase();
-        let stem = lower.split_once('.').map_or(lower.as_str(), |(s, _)| s);
+        // `renovate.json5` → `renovate`, `.renovaterc.json` → `.renovaterc`.
+        let hidden = usize::from(lower.starts_with('.'));
+        let stem = lower[hidden..]
+            .split_once('.')
+            .map_or(lower.as_str(), |(s, _)| &lower[..hidden + s.len()]);
         let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
         if path.contains(".github/workflows/") && yaml
             || matches!(
