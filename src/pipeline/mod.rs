@@ -3,6 +3,7 @@
 //! findings by location, no clocks.
 
 mod compose_env;
+mod compose_override;
 mod inherit;
 mod read;
 mod render;
@@ -110,6 +111,7 @@ fn scan(
             (vec![read], Vec::new())
         }
     };
+    compose_override::apply(&mut reads);
     render::render(&mut reads, (!settings.helm).then_some(&settings.release));
     scope::apply(&mut reads);
     let inherited = inherited
