@@ -7,8 +7,9 @@
 //!   Pipelines, Drone, `Jenkinsfile`): always inherited, since a monorepo's pipelines are the
 //!   root's; the YAML ones are read as documents (image scans, images CI builds and tags).
 //! - CODEOWNERS (at the root, in `.github/`, `.gitlab/` or `docs/`), Dependabot and Renovate
-//!   configs, a changelog or release tooling: inherited when the service has none of its own;
-//!   only their presence counts.
+//!   configs, a changelog or release tooling: inherited when the service has none of its own
+//!   (a CODEOWNERS only when one of its rules covers the service's whole folder); only their
+//!   presence counts.
 //! - root compose files: a compose service whose build context or Dockerfile lies in the
 //!   service's folder belongs to that service (its healthcheck, restart policy, privileges);
 //!   services building nothing there (a shared database) belong to none.
@@ -23,6 +24,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::classify;
 use crate::model::{DocKind, Document, NodeId, Tree, Value};
@@ -135,6 +138,8 @@ struct RootFile {
     evidence: Evidence,
     /// CI YAML and compose files: their text and documents (file id 0).
     parsed: Option<RootParsed>,
+    /// A CODEOWNERS file's patterns: it counts for the services whose folder a rule covers.
+    owners: Option<Gitignore>,
 }
 
 struct RootParsed {
@@ -199,10 +204,16 @@ impl RootEvidence {
                 if evidence == Evidence::Compose && parsed.is_none() {
                     continue;
                 }
+                let owners = (evidence == Evidence::Ownership).then(|| {
+                    with_file_text(&entry.path(), size, |text| {
+                        owner_patterns(text.unwrap_or_default())
+                    })
+                });
                 files.push(RootFile {
                     path,
                     evidence,
                     parsed,
+                    owners,
                 });
             }
         }
@@ -235,6 +246,22 @@ impl RootEvidence {
             up: vec![".."; depth].join("/"),
         }
     }
+}
+
+/// A CODEOWNERS file's path patterns (each rule's first word, gitignore syntax), for matching.
+fn owner_patterns(text: &str) -> Gitignore {
+    let mut builder = GitignoreBuilder::new("");
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(pattern) = line.split_whitespace().next() {
+            // A pattern git would reject is skipped, as GitHub skips it.
+            let _ = builder.add_line(None, pattern);
+        }
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
 fn is_compose_name(name: &str) -> bool {
@@ -371,6 +398,7 @@ impl Member<'_> {
             .iter()
             .filter(|f| f.parsed.is_none())
             .filter(|f| f.evidence == Evidence::Ci || !own.contains(&f.evidence))
+            .filter(|f| f.owners.as_ref().is_none_or(|o| self.owned_by(o)))
             .map(|f| self.seen(&f.path))
             .collect()
     }
@@ -492,6 +520,14 @@ impl Member<'_> {
         true
     }
 
+    /// Whether a CODEOWNERS rule covers the whole folder (`*`, `/services/`, `services/cart/`).
+    fn owned_by(&self, owners: &Gitignore) -> bool {
+        let inside = format!("{}/{}", self.folder, "any-file");
+        owners
+            .matched_path_or_any_parents(&inside, false)
+            .is_ignore()
+    }
+
     /// `path` (relative to the root) relative to the service's folder, if it lies in it.
     fn inside(&self, path: &str) -> Option<String> {
         if path == self.folder {
@@ -534,6 +570,16 @@ mod tests {
         for (path, kind) in cases {
             assert_eq!(Evidence::of(path), kind, "{path}");
         }
+    }
+
+    #[test]
+    fn a_codeowners_rule_covers_a_folder_or_not() {
+        let owners = owner_patterns("# owners\n/services/cart/ @acme/checkout\ndocs/ @acme/docs\n");
+        let root = RootEvidence::default();
+        assert!(root.for_service("services/cart").owned_by(&owners));
+        assert!(!root.for_service("services/payments").owned_by(&owners));
+        let everything = owner_patterns("* @acme/platform\n");
+        assert!(root.for_service("services/payments").owned_by(&everything));
     }
 
     #[test]
