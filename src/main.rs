@@ -458,7 +458,7 @@ impl Sinks {
                 }
                 Format::Sarif => Box::new(report::sarif::Stream::new(shape.several())),
                 Format::Junit => Box::new(report::junit::Stream::new(shape.several())),
-                Format::Github => Box::new(report::github::Stream),
+                Format::Github => Box::new(report::github::Stream::default()),
                 Format::Markdown => Box::new(markdown(shape)),
                 Format::Gitlab => Box::new(report::gitlab::Stream::default()),
                 Format::Checkstyle => {

@@ -499,6 +499,17 @@ fn a_finding_about_an_inherited_file_counts_for_each_service_and_shows_once() {
         scans[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
         ".github/workflows/ci.yml"
     );
+    for (format, written) in [
+        ("gitlab", "\"check_name\": \"image-scan-in-ci\""),
+        ("github", "::notice file=.github/workflows/ci.yml,line=1,"),
+        ("checkstyle", "source=\"golive.image-scan-in-ci\""),
+    ] {
+        let (out, _) = golive(
+            dir.path(),
+            &["check", "--discover", ".", "--format", format],
+        );
+        assert_eq!(out.matches(written).count(), 1, "{format}: {out}");
+    }
 
     // Shards merge back to the whole run, inherited files and all.
     for k in 1..=2 {

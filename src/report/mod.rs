@@ -361,6 +361,27 @@ impl Report {
     }
 }
 
+/// Findings about a file the services of a fleet inherit from their monorepo's root
+/// (`../…`, see `pipeline::inherit`) already written: the CI formats carry each one once per
+/// run, under the first service it counts against, so code scanning, Code Quality and review
+/// bots show one problem, not one per service. (Its fingerprint hashes the root path, the same
+/// in every service.)
+#[derive(Default)]
+pub struct InheritedOnce {
+    seen: std::collections::HashSet<String>,
+}
+
+impl InheritedOnce {
+    /// Whether to write `finding`, whose fingerprint is `fingerprint`.
+    pub fn first(&mut self, finding: &Finding, fingerprint: &str) -> bool {
+        let inherited = finding
+            .path
+            .as_deref()
+            .is_some_and(|p| p.starts_with("../"));
+        !inherited || self.seen.insert(fingerprint.to_owned())
+    }
+}
+
 /// Stable finding fingerprints: a hash of rule, path, object and message — never the line, so a
 /// finding keeps its identity (and its triage state in GitHub or GitLab) when code above it
 /// moves. Identical findings in one file are told apart by their order of occurrence.

@@ -8,13 +8,14 @@
 //! the scanned root directory (`.`), line 1. Columns count Unicode code points
 //! (`columnKind`), as golive's do.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
 use super::stream::{self, JsonArray};
-use super::{Fingerprints, Report, RuleResult, clean, level, rule_doc_url, uri_path};
+use super::{
+    Fingerprints, InheritedOnce, Report, RuleResult, clean, level, rule_doc_url, uri_path,
+};
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
 
@@ -28,8 +29,7 @@ pub fn render(reports: &[Report]) -> String {
 pub struct Stream {
     several: bool,
     runs: JsonArray,
-    /// Fingerprints of findings about files inherited from a monorepo's root already in a run.
-    inherited: HashSet<String>,
+    inherited: InheritedOnce,
 }
 
 impl Stream {
@@ -38,7 +38,7 @@ impl Stream {
         Stream {
             several,
             runs: JsonArray::new("  "),
-            inherited: HashSet::new(),
+            inherited: InheritedOnce::default(),
         }
     }
 }
@@ -59,10 +59,8 @@ impl stream::Stream for Stream {
     }
 }
 
-/// A report's run. A finding about a file services inherit from their monorepo's root is the
-/// same alert in every service's run (its fingerprint hashes the root path): only the first
-/// run holding it carries it, so code scanning shows it once (`inherited`: those seen).
-fn run(report: &Report, several: bool, inherited: &mut HashSet<String>) -> Value {
+/// A report's run; a finding about an inherited root file only in the first run holding it.
+fn run(report: &Report, several: bool, inherited: &mut InheritedOnce) -> Value {
     let mut fingerprints = Fingerprints::default();
     let mut results: Vec<Value> = report
         .findings
@@ -75,9 +73,7 @@ fn run(report: &Report, several: bool, inherited: &mut HashSet<String>) -> Value
                 f.object.as_deref(),
                 &f.message,
             );
-            if f.path.as_deref().is_some_and(|p| p.starts_with("../"))
-                && !inherited.insert(fingerprint.clone())
-            {
+            if !inherited.first(f, &fingerprint) {
                 return None;
             }
             let region = match (f.line, f.column, f.end_line, f.end_column) {
