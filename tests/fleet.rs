@@ -483,6 +483,13 @@ fn a_finding_about_an_inherited_file_counts_for_each_service_and_shows_once() {
             .count(),
         2
     );
+    let (markdown, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "markdown"],
+    );
+    let listed = "Inherited from the monorepo root: \
+                  [.github/workflows/ci.yml](.github/workflows/ci.yml) (ci), ";
+    assert_eq!(markdown.matches(listed).count(), 2, "{markdown}");
     let (sarif, _) = golive(
         dir.path(),
         &["check", "--discover", ".", "--format", "sarif"],

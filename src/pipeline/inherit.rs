@@ -160,62 +160,21 @@ const EVIDENCE_DIRS: [&str; 6] = [
 ];
 
 impl RootEvidence {
-    /// Reads the evidence files of the monorepo at `root`: regular files only (a symlink may
-    /// point anywhere), none larger than `max_file_size`.
+    /// Reads the evidence files of the monorepo at `root` (see [`root_file`]).
     pub fn collect(root: &Path, max_file_size: u64) -> RootEvidence {
         let mut files = Vec::new();
         for dir in EVIDENCE_DIRS {
+            if !is_real_dir(root, dir) {
+                continue;
+            }
             let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
                 continue;
             };
-            for entry in entries.flatten() {
-                let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-                let Ok(name) = entry.file_name().into_string() else {
-                    continue;
-                };
-                let path = if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                };
-                let size = entry.metadata().map_or(u64::MAX, |m| m.len());
-                if !is_file || size > max_file_size {
-                    continue;
-                }
-                let evidence = match Evidence::of(&path) {
-                    // CODEOWNERS counts in these folders only, compose files only at the root.
-                    Some(Evidence::Ownership)
-                        if dir.contains("workflows") || dir == ".circleci" =>
-                    {
-                        continue;
-                    }
-                    Some(evidence) => evidence,
-                    None if dir.is_empty() && is_compose_name(&path) => Evidence::Compose,
-                    None => continue,
-                };
-                let parsed = match (evidence, classify::classify(&path)) {
-                    (Evidence::Ci | Evidence::Compose, Some(kind @ DocKind::Yaml)) => {
-                        with_file_text(&entry.path(), size, |text| {
-                            text.ok().map(|text| parse_root(kind, &path, text))
-                        })
-                    }
-                    _ => None,
-                };
-                if evidence == Evidence::Compose && parsed.is_none() {
-                    continue;
-                }
-                let owners = (evidence == Evidence::Ownership).then(|| {
-                    with_file_text(&entry.path(), size, |text| {
-                        owner_patterns(text.unwrap_or_default())
-                    })
-                });
-                files.push(RootFile {
-                    path,
-                    evidence,
-                    parsed,
-                    owners,
-                });
-            }
+            files.extend(
+                entries
+                    .flatten()
+                    .filter_map(|entry| root_file(&entry, dir, max_file_size)),
+            );
         }
         substitute_compose_variables(root, &mut files, max_file_size);
         files.retain(|f| {
@@ -246,6 +205,62 @@ impl RootEvidence {
             up: vec![".."; depth].join("/"),
         }
     }
+}
+
+/// `dir` below `root` is a folder and neither it nor a folder on the way is a symbolic link
+/// (which could lead out of the monorepo).
+fn is_real_dir(root: &Path, dir: &str) -> bool {
+    let mut path = root.to_path_buf();
+    dir.split('/').filter(|p| !p.is_empty()).all(|part| {
+        path.push(part);
+        std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir())
+    })
+}
+
+/// The root file `entry` of folder `dir`, if it is evidence: a regular file (a symlink may
+/// point anywhere) no larger than `max_file_size`, read and parsed when its documents count.
+fn root_file(entry: &std::fs::DirEntry, dir: &str, max_file_size: u64) -> Option<RootFile> {
+    let name = entry.file_name().into_string().ok()?;
+    let path = if dir.is_empty() {
+        name
+    } else {
+        format!("{dir}/{name}")
+    };
+    let size = entry.metadata().map_or(u64::MAX, |m| m.len());
+    if !entry.file_type().is_ok_and(|t| t.is_file()) || size > max_file_size {
+        return None;
+    }
+    let evidence = match Evidence::of(&path) {
+        // CODEOWNERS counts in these folders only, compose files only at the root.
+        Some(Evidence::Ownership) if dir.contains("workflows") || dir == ".circleci" => {
+            return None;
+        }
+        Some(evidence) => evidence,
+        None if dir.is_empty() && is_compose_name(&path) => Evidence::Compose,
+        None => return None,
+    };
+    let parsed = match (evidence, classify::classify(&path)) {
+        (Evidence::Ci | Evidence::Compose, Some(kind @ DocKind::Yaml)) => {
+            with_file_text(&entry.path(), size, |text| {
+                text.ok().map(|text| parse_root(kind, &path, text))
+            })
+        }
+        _ => None,
+    };
+    if evidence == Evidence::Compose && parsed.is_none() {
+        return None;
+    }
+    let owners = (evidence == Evidence::Ownership).then(|| {
+        with_file_text(&entry.path(), size, |text| {
+            owner_patterns(text.unwrap_or_default())
+        })
+    });
+    Some(RootFile {
+        path,
+        evidence,
+        parsed,
+        owners,
+    })
 }
 
 /// A CODEOWNERS file's path patterns (each rule's first word, gitignore syntax), for matching.
