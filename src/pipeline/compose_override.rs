@@ -18,6 +18,8 @@
 //! override, as `docker compose` picks them. Other variants (`compose.prod.yaml`) are deploy
 //! variants of their own, selected with `-f`, and are not merged.
 
+use std::collections::HashMap;
+
 use crate::model::{DocKind, Document, Key, NodeId, Tree, Value};
 use crate::parse;
 use crate::source::Loc;
@@ -213,21 +215,32 @@ impl Merge<'_> {
         over: NodeId,
         unique_by_target: bool,
     ) -> NodeId {
+        // Identities in a hash map, so a long list costs linear time, not quadratic.
+        let identity = |tree: &Tree, item: NodeId| {
+            if unique_by_target {
+                target_of(tree, item)
+            } else {
+                Some(tree.to_json(item).to_string())
+            }
+        };
         let mut items = tree.items(base).to_vec();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            if let Some(id) = identity(tree, *item) {
+                at.entry(id).or_insert(i);
+            }
+        }
         for item in self.over.items(over) {
             let copy = tree.import(self.over, *item);
-            let same = if unique_by_target {
-                let target = target_of(tree, copy);
-                items
-                    .iter()
-                    .position(|b| target.is_some() && target_of(tree, *b) == target)
-            } else {
-                let json = tree.to_json(copy);
-                items.iter().position(|b| tree.to_json(*b) == json)
-            };
-            match same {
-                Some(at) if unique_by_target => items[at] = copy,
-                Some(_) => {}
+            match identity(tree, copy) {
+                Some(id) => match at.get(&id) {
+                    Some(&i) if unique_by_target => items[i] = copy,
+                    Some(_) => {}
+                    None => {
+                        at.insert(id, items.len());
+                        items.push(copy);
+                    }
+                },
                 None => items.push(copy),
             }
         }
