@@ -45,7 +45,8 @@ fn regexes<'a>(condition: &'a spec::ConditionSpec, out: &mut Vec<(&'a str, bool)
         | C::AtLeast(_)
         | C::AtMost(_)
         | C::In(_)
-        | C::NotIn(_) => {}
+        | C::NotIn(_)
+        | C::Entropy(_) => {}
     }
 }
 

@@ -89,6 +89,9 @@ pub fn classify(path: &str) -> Option<DocKind> {
     {
         return Some(DocKind::Dependencies);
     }
+    if crate::parse::config::Format::of(name).is_some() {
+        return Some(DocKind::Config);
+    }
     match extension {
         "md" | "markdown" => Some(DocKind::Markdown),
         "yaml" | "yml" => Some(DocKind::Yaml),
@@ -158,6 +161,14 @@ mod tests {
             ("overlays/prod/Kustomization", Some(DocKind::Yaml)),
             ("deploy/prometheus/alert.rules", Some(DocKind::Yaml)),
             ("etc/udev/99-usb.rules", None),
+            (".env", Some(DocKind::Config)),
+            ("deploy/.env.production", Some(DocKind::Config)),
+            (
+                "src/main/resources/application-prod.yml",
+                Some(DocKind::Config),
+            ),
+            ("gradle.properties", Some(DocKind::Config)),
+            (".envrc", None),
         ];
         for (path, kind) in cases {
             assert_eq!(classify(path), kind, "{path}");

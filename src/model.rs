@@ -361,6 +361,8 @@ pub enum DocKind {
     Markdown,
     Source,
     Dependencies,
+    /// An application's settings file: `.env`, `.properties`, Spring `application.yml`.
+    Config,
     Yaml,
     Json,
     Repo,
@@ -378,6 +380,7 @@ impl DocKind {
             DocKind::Markdown => "markdown",
             DocKind::Source => "source",
             DocKind::Dependencies => "dependencies",
+            DocKind::Config => "config",
             DocKind::Yaml => "yaml",
             DocKind::Json => "json",
             DocKind::Repo => "repo",

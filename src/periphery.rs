@@ -177,7 +177,8 @@ impl Scope {
 }
 
 /// `Dockerfile.dev`, `Dockerfile.debug`, `local.Dockerfile`, `Containerfile.test`: what a
-/// developer builds to work on the service, never what is deployed.
+/// developer builds to work on the service, never what is deployed; `android.Dockerfile` and
+/// `Dockerfile.ios` build a mobile app's package, which ships to a store, not a cluster.
 fn is_dev_dockerfile(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let variant = name
@@ -198,6 +199,8 @@ fn is_dev_dockerfile(path: &str) -> bool {
                 | "devcontainer"
                 | "cypress"
                 | "playwright"
+                | "android"
+                | "ios"
         )
     })
 }
@@ -269,6 +272,10 @@ mod tests {
             ("load-test/k6.js", Some((Role::LoadGenerator, "load-test"))),
             ("src/cart/Dockerfile.debug", Some((Role::DevImage, ""))),
             ("dev.Dockerfile", Some((Role::DevImage, ""))),
+            (
+                "src/react-native-app/android.Dockerfile",
+                Some((Role::DevImage, "")),
+            ),
             ("src/cart/Dockerfile.prod", None),
             ("src/test/java/AppTest.java", Some((Role::Test, "src/test"))),
             ("e2e/Dockerfile", Some((Role::Test, "e2e"))),

@@ -230,3 +230,55 @@ fn github_format_appends_markdown_to_the_step_summary() {
         "{text}"
     );
 }
+
+/// A committed secret is reported by where it is, never by what it is: no output format
+/// repeats it, not even in a snippet's context lines showing the secret beside it.
+#[test]
+fn no_format_prints_a_secret_it_reports() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let secrets = [
+        "sk_live_51H8xQ2eZvKYlo2C0",
+        "Pr0d-DB-2024!",
+        "k9#v2LxQ8r!pZ7m@w4Tn",
+    ];
+    let files = [
+        (
+            ".env",
+            format!(
+                "STRIPE_API_KEY={}\nDB_PASSWORD={}\n",
+                secrets[0], secrets[1]
+            ),
+        ),
+        ("settings.py", format!("SECRET_KEY = \"{}\"\n", secrets[2])),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let root = dir.path().to_string_lossy().into_owned();
+    for format in [
+        "human",
+        "json",
+        "sarif",
+        "junit",
+        "github",
+        "markdown",
+        "gitlab",
+        "checkstyle",
+        "html",
+    ] {
+        let output = golive()
+            .args(["check", &root, "--format", format])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8_lossy(&output.stdout);
+        for rule in ["config-no-plaintext-secret", "source-no-hardcoded-secret"] {
+            assert!(text.contains(rule), "{format}: no {rule} finding:\n{text}");
+        }
+        for secret in secrets {
+            assert!(
+                !text.contains(secret),
+                "{format} prints `{secret}`:\n{text}"
+            );
+        }
+    }
+}

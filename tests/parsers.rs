@@ -13,6 +13,7 @@ fn kind_of(dir: &str) -> Option<DocKind> {
         "readme" => DocKind::Readme,
         "source" => DocKind::Source,
         "dependencies" => DocKind::Dependencies,
+        "config" => DocKind::Config,
         "yaml" => DocKind::Yaml,
         "json" => DocKind::Json,
         _ => return None,

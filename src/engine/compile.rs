@@ -127,7 +127,7 @@ pub enum Target {
 }
 
 impl Target {
-    const NAMES: [&'static str; 12] = [
+    const NAMES: [&'static str; 13] = [
         "kubernetes",
         "compose",
         "prometheus",
@@ -137,6 +137,7 @@ impl Target {
         "docs",
         "source",
         "dependencies",
+        "config",
         "repo",
         "yaml",
         "json",
@@ -153,6 +154,7 @@ impl Target {
             "docs" => Target::Docs,
             "source" => Target::Kind(DocKind::Source),
             "dependencies" => Target::Kind(DocKind::Dependencies),
+            "config" => Target::Kind(DocKind::Config),
             "repo" => Target::Kind(DocKind::Repo),
             "yaml" => Target::Kind(DocKind::Yaml),
             "json" => Target::Kind(DocKind::Json),
@@ -225,6 +227,8 @@ pub enum Condition {
     TextMatches(Path, Pattern),
     In(Path, Path),
     NotIn(Path, Path),
+    /// The text at the path has at least this Shannon entropy, in bits per character.
+    Entropy(Path, f64),
     /// A part already decided for this scan (see `condition::specialise`); never written by
     /// rule authors.
     Known(bool, Option<crate::source::Loc>),
@@ -248,6 +252,7 @@ impl Condition {
             | Condition::AtMost(..)
             | Condition::In(..)
             | Condition::NotIn(..)
+            | Condition::Entropy(..)
             | Condition::Known(..) => {}
         }
     }
@@ -266,7 +271,8 @@ impl Condition {
             Condition::Equals(p, _)
             | Condition::OneOf(p, _)
             | Condition::Matches(p, _)
-            | Condition::TextMatches(p, _) => repo(p),
+            | Condition::TextMatches(p, _)
+            | Condition::Entropy(p, _) => repo(p),
             Condition::AtLeast(p, limit) | Condition::AtMost(p, limit) => {
                 repo(p) && limit.path().is_none_or(repo)
             }
@@ -323,6 +329,8 @@ pub struct Rule {
     pub when: Option<Condition>,
     pub check: Condition,
     pub anchor: Option<Path>,
+    /// Findings point at a secret: snippets mask it.
+    pub redact: bool,
     pub message: Template,
     pub help: Arc<str>,
     pub docs: RuleDocs,
@@ -576,6 +584,7 @@ fn build(
         when,
         check,
         anchor,
+        redact: spec.redact,
         message,
         help: help.into(),
         docs: RuleDocs {
@@ -708,6 +717,16 @@ fn condition(spec: &ConditionSpec, p: &mut Problems<'_>) -> Condition {
                 (Some(path), Some(among), _) => Condition::NotIn(path, among),
                 _ => never(),
             }
+        }
+        ConditionSpec::Entropy(e) => {
+            if !(0.0..=8.0).contains(&e.at_least.value) {
+                p.at(
+                    &e.at_least,
+                    "`at_least` is in bits per character: between 0 and 8",
+                );
+            }
+            path_of(&e.path, p)
+                .map_or_else(never, |path| Condition::Entropy(path, e.at_least.value))
         }
     }
 }

@@ -98,11 +98,20 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
             }
             Outcome { ok: true, witness }
         }
-        Condition::Any(items) => items
-            .iter()
-            .map(|item| eval(item, cx))
-            .find(|o| o.ok)
-            .unwrap_or_else(Outcome::no),
+        Condition::Any(items) => {
+            // When no part holds, the first located failure is the evidence, so a rule that
+            // adds an exemption (`any: [{not: …}, {equals: …exempt}]`) still points where the
+            // requirement fails.
+            let mut witness = None;
+            for item in items {
+                let outcome = eval(item, cx);
+                if outcome.ok {
+                    return outcome;
+                }
+                witness = witness.or(outcome.witness);
+            }
+            Outcome { ok: false, witness }
+        }
         Condition::Not(inner) => {
             let outcome = eval(inner, cx);
             Outcome {
@@ -132,7 +141,27 @@ pub fn eval(condition: &Condition, cx: Context<'_>) -> Outcome {
         Condition::TextMatches(path, regex) => text_matches(cx, path, regex),
         Condition::In(path, among) => membership(cx, path, among, true),
         Condition::NotIn(path, among) => membership(cx, path, among, false),
+        Condition::Entropy(path, bits) => first(cx, path, |tree, id| {
+            tree.scalar_text(id).is_some_and(|t| entropy(&t) >= *bits)
+        }),
     }
+}
+
+/// Shannon entropy of a text's characters, in bits per character: how unpredictable the next
+/// character is from the text's own character frequencies (0 for `aaaa`, 2 for `abcd`).
+fn entropy(text: &str) -> f64 {
+    let mut counts: std::collections::HashMap<char, usize> = std::collections::HashMap::new();
+    for c in text.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let total = counts.values().sum::<usize>() as f64;
+    counts
+        .values()
+        .map(|&n| {
+            let share = n as f64 / total;
+            -share * share.log2()
+        })
+        .sum()
 }
 
 /// The `exists` paths of `condition` (under `all` / `any`, not under `not`) that do not hold for
@@ -344,6 +373,16 @@ mod tests {
             !holds(check, "wanted: []\nhave: [a]\n"),
             "nothing to look up"
         );
+    }
+
+    #[test]
+    fn entropy_separates_generated_keys_from_words() {
+        let check = "entropy: {path: v, at_least: 3.5}";
+        assert!(holds(check, "v: 'k8Qz1vXw9Lp2Rt7Y'\n"), "a random token");
+        assert!(!holds(check, "v: password\n"));
+        assert!(!holds(check, "v: aaaaaaaaaaaaaaaa\n"));
+        assert!(!holds(check, "v: ''\n"), "nothing is not random");
+        assert!((entropy("abcd") - 2.0).abs() < 1e-9);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct Finding {
     pub unit: usize,
     /// The failing item in the document's tree (what `golive fix` edits).
     pub item: NodeId,
+    /// What `loc` points at is a secret (the rule's `redact`).
+    pub redact: bool,
 }
 
 /// The unit of findings about the repository as a whole.
@@ -493,6 +495,7 @@ fn finding(
         annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
         unit,
         item: cx.item,
+        redact: rule.redact,
     }
 }
 

@@ -44,8 +44,8 @@ impl TextPatterns {
             set: OnceLock::new(),
         };
         for rule in rules.iter().filter(|r| r.target.reads(DocKind::Source)) {
-            // An item below the root could be the text itself: keep texts then.
-            if rule.for_each.is_some() {
+            // Items that could be the text itself (`for_each: text`, `[*]`): keep texts then.
+            if rule.for_each.as_ref().is_some_and(may_read_text) {
                 collected.complete = false;
             }
             if let Some(select) = &rule.select {
@@ -100,7 +100,8 @@ impl TextPatterns {
             | Condition::Equals(path, _)
             | Condition::OneOf(path, _)
             | Condition::Matches(path, _)
-            | Condition::TextMatches(path, _) => {
+            | Condition::TextMatches(path, _)
+            | Condition::Entropy(path, _) => {
                 if may_read_text(path) {
                     self.complete = false;
                 }
@@ -256,6 +257,15 @@ mod tests {
             .and_then(|f| f.at)
             .map(|l| (l.span.start, l.span.end));
         assert_eq!(at, Some((7, 18)));
+    }
+
+    #[test]
+    fn items_beside_the_text_let_it_go() {
+        let set = patterns(&[
+            "check:\n  not:\n    text_matches: {regex: 'x'}",
+            "for_each: 'literals[*]'\ncheck:\n  not:\n    matches: {path: value, regex: 'y'}",
+        ]);
+        assert!(search(&set, "nothing here\n").droppable);
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub struct RuleSpec {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub anchor: Option<Spanned<String>>,
+    /// `true`: what a finding points at is a secret, masked (`*`) wherever a report shows the
+    /// file's text.
+    #[serde(default)]
+    pub redact: bool,
     /// Finding message; `{path}` placeholders are filled from the item, `{object}` names it.
     #[schemars(with = "String")]
     pub message: Spanned<String>,
@@ -179,6 +183,9 @@ pub enum ConditionSpec {
     /// A value at `path` is not among the values at `among` (`not: {not_in: …}`: every value is
     /// among them); the finding points at that value.
     NotIn(Membership),
+    /// A value's text is at least this random: its Shannon entropy, in bits per character, is
+    /// ≥ `at_least` (a generated key ≈ 4–6, an English word ≈ 2.5–3).
+    Entropy(Randomness),
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -238,6 +245,16 @@ pub struct TextPattern {
     pub path: Option<Spanned<String>>,
     #[schemars(with = "String")]
     pub regex: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Randomness {
+    #[schemars(with = "String")]
+    pub path: Spanned<String>,
+    /// Bits per character.
+    #[schemars(with = "f64")]
+    pub at_least: Spanned<f64>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -6,7 +6,8 @@
 //!   Kubernetes workloads running the same image, possibly none) and, when the repo holds the
 //!   Dockerfile, `facts.dockerfile` (its final stage's facts and `path`, as on containers), and
 //!   `facts.one_shot: true` when another service waits for it to complete
-//!   (`depends_on: {name: {condition: service_completed_successfully}}`);
+//!   (`depends_on: {name: {condition: service_completed_successfully}}`), and
+//!   `facts.node_agent: true` when it is an agent of the host itself (see `shape`);
 //! - each compose document gains `path` (of its file) and `facts.deployed_by`: the workloads
 //!   deploying any service of a compose file in its folder (one project, layered with `-f`) or
 //!   in the folder of a file it `include:`s;
@@ -20,6 +21,7 @@ use crate::parse::kubernetes::ImageRef;
 use crate::parse::kustomize;
 
 use super::images::{dockerfile_names, stage_facts};
+use super::shape::is_node_agent;
 use super::{Workload, names_node};
 
 /// What one service is linked to.
@@ -29,6 +31,7 @@ struct Plan {
     deployed_by: Vec<String>,
     dockerfile: Option<usize>,
     one_shot: bool,
+    node_agent: bool,
 }
 
 pub(super) fn link_compose(
@@ -149,6 +152,12 @@ pub(super) fn link_compose(
                 deployed_by: deployed.into_iter().collect(),
                 dockerfile,
                 one_shot,
+                node_agent: is_node_agent(
+                    tree.get(service, "name")
+                        .and_then(|n| tree.as_str(n))
+                        .unwrap_or_default(),
+                    image,
+                ),
             });
         }
     }
@@ -223,6 +232,10 @@ pub(super) fn link_compose(
         tree.insert(facts, "deployed_by", list);
         let one_shot = tree.bool(plan.one_shot, None);
         tree.insert(facts, "one_shot", one_shot);
+        if plan.node_agent {
+            let yes = tree.bool(true, None);
+            tree.insert(facts, "node_agent", yes);
+        }
         if let Some((small, stage)) = plan.dockerfile.and_then(|d| stages.get(&d)) {
             let copy = tree.import(small, *stage);
             tree.insert(facts, "dockerfile", copy);

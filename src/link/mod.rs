@@ -23,7 +23,8 @@
 //!   and an HPA `linked.target` (see `selected`); a workload or an Ingress gains `linked.refs[*]`,
 //!   the objects it names and whether the repo defines them (see `refs`).
 //!
-//! One module per relation: `objects` (selectors and the object index), `workloads` (what
+//! One module per relation: `objects` (selectors and the object index), `coverage` (which
+//! workloads each selecting object covers, deploy variants kept apart), `workloads` (what
 //! covers a workload), `selected` (what a selecting object picks), `refs` (objects named),
 //! `unseen` (where unseen objects may come from), `images` (image ↔ Dockerfile), `builds`
 //! (images the repo's build tooling tags), `shape` (serving, database, persistent), `compose`
@@ -32,6 +33,7 @@
 
 mod builds;
 mod compose;
+mod coverage;
 mod images;
 mod monitoring;
 mod objects;
@@ -47,6 +49,7 @@ use crate::parse::kubernetes;
 use crate::source::{FileId, Loc};
 
 use compose::link_compose;
+use coverage::Coverage;
 use images::{link_dockerfiles, match_images};
 use objects::Objects;
 use refs::link_refs;
@@ -76,9 +79,10 @@ struct Workload {
 impl Workload {
     /// The fewest pods it runs: its HPA's `minReplicas` (located in the HPA's file, so a finding
     /// points there), else `spec.replicas`, else Kubernetes' default of 1.
-    fn min_replicas(&self, objects: &Objects) -> (i64, Option<Loc>) {
-        objects
-            .scaling(&self.namespace, &self.kind, &self.name)
+    fn min_replicas(&self, objects: &Objects, coverage: &Coverage) -> (i64, Option<Loc>) {
+        coverage
+            .covering(objects, self, "HorizontalPodAutoscaler")
+            .first()
             .and_then(|h| h.min_replicas)
             .or(self.replicas)
             .unwrap_or((1, None))
@@ -113,17 +117,18 @@ pub fn link(
         || repo_document(documents, files, other_files),
     );
     let builds = match_images(documents, &workloads, files);
-    link_workloads(documents, &objects, &workloads, &builds, files);
+    let coverage = Coverage::new(&objects, &workloads, documents, files);
+    link_workloads(documents, &objects, &coverage, &workloads, &builds, files);
     // Objects the scope step left out (load generators, periphery folders) are still defined:
     // a Service fronting one is not dangling.
     let left_out = collect_workloads(documents, DocKind::Yaml);
-    link_selecting(documents, &objects, &workloads, &left_out);
+    link_selecting(documents, &objects, &coverage, &workloads, &left_out);
     link_refs(documents);
     link_dockerfiles(documents, &workloads, &builds);
     link_compose(documents, &workloads, &builds, files);
     let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
-    shape::add_shape(documents, &workload_docs);
-    monitoring::add_monitors(documents, &objects, &workloads);
+    shape::add_shape(documents, &objects, &coverage, &workloads);
+    monitoring::add_monitors(documents, &objects, &coverage, &workloads, files);
     builds::mark_built(
         documents,
         &workload_docs,

@@ -5,9 +5,12 @@
 //! targets naming the workload or one of its Services, and Kubernetes service discovery with
 //! no `keep`/`drop` rule (it scrapes every pod, or every endpoint behind a Service).
 
+use std::collections::HashSet;
+
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::{kubernetes, yaml};
 
+use super::coverage::Coverage;
 use super::objects::{Object, Objects};
 use super::{Workload, names_node};
 
@@ -22,11 +25,22 @@ struct ScrapeConfigs {
     every_endpoint: Vec<String>,
 }
 
-pub(super) fn add_monitors(documents: &mut [Document], objects: &Objects, workloads: &[Workload]) {
-    let configs = scrape_configs(documents);
+pub(super) fn add_monitors(
+    documents: &mut [Document],
+    objects: &Objects,
+    coverage: &Coverage,
+    workloads: &[Workload],
+    files: &[String],
+) {
+    let configs = scrape_configs(documents, files);
     let found: Vec<(usize, Vec<String>)> = workloads
         .iter()
-        .map(|w| (w.doc, monitors_of(documents, objects, &configs, w)))
+        .map(|w| {
+            (
+                w.doc,
+                monitors_of(documents, objects, coverage, &configs, w),
+            )
+        })
         .filter(|(_, m)| !m.is_empty())
         .collect();
     for (doc, monitors) in found {
@@ -51,36 +65,25 @@ pub(super) fn add_monitors(documents: &mut [Document], objects: &Objects, worklo
 fn monitors_of(
     documents: &[Document],
     objects: &Objects,
+    coverage: &Coverage,
     configs: &ScrapeConfigs,
     w: &Workload,
 ) -> Vec<String> {
-    let services = objects.selecting(&w.namespace, "Service", &w.labels);
+    let services = coverage.covering(objects, w, "Service");
     let label = |o: &Object| format!("{}/{}", o.kind, o.name);
     let mut out: Vec<String> = services
         .iter()
         .filter(|s| annotated(&documents[s.doc]))
         .map(|s| label(s))
         .collect();
-    for kind in ["PodMonitoring", "VMPodScrape"] {
-        out.extend(
-            objects
-                .selecting(&w.namespace, kind, &w.labels)
-                .into_iter()
-                .map(label),
-        );
+    for kind in [
+        "PodMonitoring",
+        "VMPodScrape",
+        "ClusterPodMonitoring",
+        "VMServiceScrape",
+    ] {
+        out.extend(coverage.covering(objects, w, kind).into_iter().map(label));
     }
-    out.extend(
-        objects
-            .of_kind("ClusterPodMonitoring")
-            .filter(|m| m.selector.selects(&w.labels))
-            .map(label),
-    );
-    out.extend(
-        objects
-            .of_kind("VMServiceScrape")
-            .filter(|m| services.iter().any(|s| m.selector.selects(&s.labels)))
-            .map(label),
-    );
     let named = |host: &str| host == w.name || services.iter().any(|s| s.name == host);
     out.extend(
         configs
@@ -117,12 +120,23 @@ fn annotated(doc: &Document) -> bool {
 }
 
 /// Every `scrape_configs` list of the repo: top-level in a YAML file, or in a ConfigMap value.
-fn scrape_configs(documents: &[Document]) -> ScrapeConfigs {
+/// A `prometheus.yml` beside a compose file is that stack's: its static targets are compose
+/// services, not the Kubernetes workloads of the same names.
+fn scrape_configs(documents: &[Document], files: &[String]) -> ScrapeConfigs {
+    let folder = |doc: &Document| {
+        let path = files.get(doc.file as usize).map_or("", String::as_str);
+        path.rsplit_once('/').map_or("", |(dir, _)| dir)
+    };
+    let compose: HashSet<&str> = documents
+        .iter()
+        .filter(|d| d.kind == DocKind::Compose)
+        .map(folder)
+        .collect();
     let mut out = ScrapeConfigs::default();
     for doc in documents {
         let tree = &doc.tree;
         match doc.kind {
-            DocKind::Yaml => {
+            DocKind::Yaml if !compose.contains(folder(doc)) => {
                 if let Some(list) = tree.get(doc.root, "scrape_configs") {
                     read_jobs(tree, list, &mut out);
                 }

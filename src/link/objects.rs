@@ -169,18 +169,13 @@ pub(super) struct Object {
     pub(super) custom: bool,
 }
 
-/// Every Kubernetes object, indexed by (namespace, kind) and by kind, so linking costs
-/// O(workloads × objects of one kind in one namespace) instead of O(workloads × documents).
-///
-/// Selectors are indexed by their first label pair: an object can only select pods carrying
-/// that pair, so a workload looks up the objects keyed by its own labels instead of testing every
-/// Service of a namespace (a monorepo often puts thousands in one).
+/// Every Kubernetes object in document order, indexed by kind and by name. What a selector
+/// selects is worked out once per object (see `coverage`), from an index of the workloads by
+/// label, so linking costs O(objects × workloads carrying one label) instead of
+/// O(workloads × documents).
 pub(super) struct Objects {
     pub(super) all: Vec<Object>,
     pub(super) by_kind: HashMap<String, Vec<usize>>,
-    pub(super) by_selector: HashMap<(String, String, String, String), Vec<usize>>,
-    pub(super) select_all: HashMap<(String, String), Vec<usize>>,
-    pub(super) by_target: HashMap<(String, String, String), usize>,
     /// (namespace, kind, name) → the first object so named.
     pub(super) by_name: HashMap<(String, String, String), usize>,
 }
@@ -190,9 +185,6 @@ impl Objects {
         let mut objects = Objects {
             all: Vec::new(),
             by_kind: HashMap::new(),
-            by_selector: HashMap::new(),
-            select_all: HashMap::new(),
-            by_target: HashMap::new(),
             by_name: HashMap::new(),
         };
         for (doc, d) in documents.iter().enumerate() {
@@ -201,20 +193,6 @@ impl Objects {
             }
             let object = Object::read(doc, d);
             let at = objects.all.len();
-            let place = (object.namespace.clone(), object.kind.clone());
-            match (&object.selector, object.selector.first_pair()) {
-                (Selector::Nothing, _) => {}
-                (_, Some((key, value))) => {
-                    let slot = (place.0.clone(), place.1.clone(), key.clone(), value.clone());
-                    objects.by_selector.entry(slot).or_default().push(at);
-                }
-                // Expressions alone: tested against every pod of the namespace.
-                (_, None) => objects.select_all.entry(place).or_default().push(at),
-            }
-            if let Some((kind, name)) = &object.scales {
-                let target = (object.namespace.clone(), kind.clone(), name.clone());
-                objects.by_target.entry(target).or_insert(at);
-            }
             let named = (
                 object.namespace.clone(),
                 object.kind.clone(),
@@ -231,39 +209,10 @@ impl Objects {
         objects
     }
 
-    /// Objects of `kind` in `namespace` whose selector selects pods with `labels`, in
-    /// document order.
-    pub(super) fn selecting(&self, namespace: &str, kind: &str, labels: &Labels) -> Vec<&Object> {
-        let mut found: Vec<usize> = labels
-            .iter()
-            .filter_map(|(key, value)| {
-                let slot = (
-                    namespace.to_owned(),
-                    kind.to_owned(),
-                    key.clone(),
-                    value.clone(),
-                );
-                self.by_selector.get(&slot)
-            })
-            .flatten()
-            .chain(
-                self.select_all
-                    .get(&(namespace.to_owned(), kind.to_owned()))
-                    .into_iter()
-                    .flatten(),
-            )
-            .copied()
-            .filter(|i| self.all[*i].selector.selects(labels))
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        found.into_iter().map(|i| &self.all[i]).collect()
-    }
-
-    /// The autoscaler targeting a workload.
-    pub(super) fn scaling(&self, namespace: &str, kind: &str, name: &str) -> Option<&Object> {
-        let target = (namespace.to_owned(), kind.to_owned(), name.to_owned());
-        self.by_target.get(&target).map(|i| &self.all[*i])
+    /// The object read from document `doc`.
+    pub(super) fn at_doc(&self, doc: usize) -> Option<&Object> {
+        let at = self.all.binary_search_by_key(&doc, |o| o.doc).ok()?;
+        self.all.get(at)
     }
 
     /// The object of `kind` named `name` in `namespace`.

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use crate::model::{Document, NodeId, Tree};
 use crate::source::Loc;
 
+use super::coverage::{Candidates, Coverage};
 use super::objects::{Object, Objects};
 use super::{Workload, names_node};
 
@@ -24,55 +25,12 @@ const SELECTING: [&str; 5] = [
     "ServiceMonitor",
 ];
 
-/// Workloads by (namespace, label, value), and by namespace for selectors without a pair: an
-/// object only selects pods carrying its first `matchLabels` pair.
-struct Candidates<'w> {
-    by_label: HashMap<(&'w str, &'w str, &'w str), Vec<usize>>,
-    by_namespace: HashMap<&'w str, Vec<usize>>,
-}
-
-impl<'w> Candidates<'w> {
-    fn new(workloads: &'w [Workload]) -> Candidates<'w> {
-        let mut by_label: HashMap<_, Vec<usize>> = HashMap::new();
-        let mut by_namespace: HashMap<_, Vec<usize>> = HashMap::new();
-        for (i, w) in workloads.iter().enumerate() {
-            by_namespace
-                .entry(w.namespace.as_str())
-                .or_default()
-                .push(i);
-            for (key, value) in &w.labels {
-                let slot = (w.namespace.as_str(), key.as_str(), value.as_str());
-                by_label.entry(slot).or_default().push(i);
-            }
-        }
-        Candidates {
-            by_label,
-            by_namespace,
-        }
-    }
-
-    fn selected_by(&self, object: &Object, workloads: &'w [Workload]) -> Vec<&'w Workload> {
-        let namespace = object.namespace.as_str();
-        let pool = match object.selector.first_pair() {
-            Some((key, value)) => self
-                .by_label
-                .get(&(namespace, key.as_str(), value.as_str())),
-            None => self.by_namespace.get(namespace),
-        };
-        pool.into_iter()
-            .flatten()
-            .map(|i| &workloads[*i])
-            .filter(|w| object.selector.selects(&w.labels))
-            .collect()
-    }
-}
-
 /// What linking reads for every selecting object, built once.
 struct Pools<'a> {
     objects: &'a Objects,
+    coverage: &'a Coverage,
     workloads: &'a [Workload],
     left_out: &'a [Workload],
-    scored: Candidates<'a>,
     others: Candidates<'a>,
     /// Custom resources by (namespace, name).
     custom: HashMap<(&'a str, &'a str), &'a Object>,
@@ -90,18 +48,12 @@ impl<'a> Pools<'a> {
         } else {
             vec![object]
         };
-        let through = |pool: &Candidates<'a>, list: &'a [Workload]| -> Vec<&'a Workload> {
-            let mut docs: Vec<usize> = fronts
-                .iter()
-                .flat_map(|front| pool.selected_by(front, list))
-                .map(|w| w.doc)
-                .collect();
-            docs.sort_unstable();
-            docs.dedup();
-            docs.into_iter()
-                .filter_map(|doc| by_doc(list, doc))
-                .collect()
-        };
+        let mut left_out: Vec<usize> = fronts
+            .iter()
+            .flat_map(|front| self.others.selected_by(front, self.left_out))
+            .collect();
+        left_out.sort_unstable();
+        left_out.dedup();
         // Operators label the pods they make with their resource's name (`strimzi.io/cluster:
         // events`, `cnpg.io/cluster: db`): such a selector may well select something.
         let made_by = fronts
@@ -109,28 +61,36 @@ impl<'a> Pools<'a> {
             .flat_map(|front| front.selector.values())
             .filter_map(|value| self.custom.get(&(object.namespace.as_str(), value)))
             .map(|o| format!("{}/{}", o.kind, o.name));
-        let mut unscored: Vec<String> = through(&self.others, self.left_out)
+        let mut unscored: Vec<String> = left_out
             .into_iter()
+            .map(|i| &self.left_out[i])
             .map(|w| format!("{}/{}", w.kind, w.name))
             .chain(made_by)
             .collect();
         unscored.sort();
         unscored.dedup();
-        (through(&self.scored, self.workloads), unscored)
+        let scored = self
+            .coverage
+            .of(object)
+            .iter()
+            .filter_map(|doc| by_doc(self.workloads, *doc))
+            .collect();
+        (scored, unscored)
     }
 }
 
 pub(super) fn link_selecting(
     documents: &mut [Document],
     objects: &Objects,
+    coverage: &Coverage,
     workloads: &[Workload],
     left_out: &[Workload],
 ) {
     let pools = Pools {
         objects,
+        coverage,
         workloads,
         left_out,
-        scored: Candidates::new(workloads),
         others: Candidates::new(left_out),
         custom: objects
             .all
@@ -140,16 +100,10 @@ pub(super) fn link_selecting(
             .collect(),
     };
     for object in SELECTING.iter().flat_map(|kind| objects.of_kind(kind)) {
-        let (mut selected, unscored) = pools.picks(object);
-        // Deploy variants rendered from one base (overlays) put each variant's objects on its
-        // own kustomization: a budget is compared with the replicas of its own variant.
-        let file = documents[object.doc].file;
-        if selected.iter().any(|w| documents[w.doc].file == file) {
-            selected.retain(|w| documents[w.doc].file == file);
-        }
+        let (selected, unscored) = pools.picks(object);
         let items: Vec<(&Workload, (i64, _))> = selected
             .into_iter()
-            .map(|w| (w, w.min_replicas(objects)))
+            .map(|w| (w, w.min_replicas(objects, coverage)))
             .collect();
         let doc = &mut documents[object.doc];
         let root = doc.root;

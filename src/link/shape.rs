@@ -1,17 +1,24 @@
 //! What a workload is, read off its pod: whether it serves traffic, and whether it is a database
 //! and keeps its data on a volume that survives the pod.
 //!
-//! - `linked.serving`: a container declares a port, or a Service selects the pods. A worker that
-//!   only pulls from a queue has neither: it needs no readiness probe, no ingress policy and no
-//!   scrape target.
+//! - `linked.serving`: a container declares a port, or a Service with a cluster IP selects the
+//!   pods. A worker that only pulls from a queue has neither: it needs no readiness probe, no
+//!   ingress policy and no scrape target (a headless Service only gives its pods DNS names).
 //! - `linked.database`: the engine (`postgres`, `mongodb`, …) when a container runs a database
 //!   image, whatever its volumes (not for Jobs and CronJobs: they run its clients); Redis and Valkey count only when told to persist (otherwise
 //!   they are caches, lost by design).
 //! - `linked.persistent`: the pod mounts a volume that outlives it (a claim, a claim template, a
 //!   cloud or network disk), not only `emptyDir`, ConfigMaps and Secrets.
+//! - `linked.node_agent: true`: a DaemonSet named or imaged like an agent whose job is the node
+//!   itself (a log shipper, a node exporter, an eBPF profiler): its host paths, host namespaces
+//!   and privileges are what it is for, and are the platform's to review, not the service's.
 
 use crate::model::{Document, NodeId, Tree};
 use crate::parse::kubernetes::{self, ImageRef};
+
+use super::Workload;
+use super::coverage::Coverage;
+use super::objects::Objects;
 
 /// Image name parts that name a database engine (first part that matches wins).
 const ENGINES: [(&str, &str); 17] = [
@@ -54,6 +61,44 @@ const TOOLS: [&str; 16] = [
     "dashboard",
     "kibana",
 ];
+
+/// Names of agents that read the node itself: its log folders, its /proc and /sys, its kernel.
+const NODE_AGENTS: [&str; 16] = [
+    "fluentd",
+    "fluent-bit",
+    "fluentbit",
+    "filebeat",
+    "metricbeat",
+    "auditbeat",
+    "promtail",
+    "node-exporter",
+    "node_exporter",
+    "cadvisor",
+    "ebpf",
+    "parca-agent",
+    "falco",
+    "datadog-agent",
+    "node-problem-detector",
+    "grafana-agent",
+];
+
+/// Whether a workload or compose service named `name`, running `images`, is a node agent: a
+/// name or image naming one of `NODE_AGENTS`, or a `node-…-exporter`/`node-…-metrics` name.
+pub(super) fn is_node_agent<'a>(name: &str, images: impl IntoIterator<Item = &'a str>) -> bool {
+    let named = |text: &str| {
+        let text = text.to_ascii_lowercase();
+        let words: Vec<&str> = text.split(['-', '_', '.', '/']).collect();
+        NODE_AGENTS.iter().any(|agent| text.contains(agent))
+            || (words.contains(&"node")
+                && words
+                    .iter()
+                    .any(|w| matches!(*w, "exporter" | "metrics" | "agent")))
+    };
+    named(name)
+        || images
+            .into_iter()
+            .any(|image| named(ImageRef::parse(image).short_name()))
+}
 
 /// Volume sources that die with the pod or hold only configuration.
 const EPHEMERAL: [&str; 6] = [
@@ -110,10 +155,21 @@ fn persists(tree: &Tree, container: NodeId) -> bool {
     })
 }
 
-/// Adds `linked.serving`, `linked.database` and `linked.persistent` to each workload.
-pub(super) fn add_shape(documents: &mut [Document], workload_docs: &[usize]) {
-    for d in workload_docs {
+/// Adds `linked.serving`, `linked.database`, `linked.persistent` and `linked.node_agent` to
+/// each workload.
+pub(super) fn add_shape(
+    documents: &mut [Document],
+    objects: &Objects,
+    coverage: &Coverage,
+    workloads: &[Workload],
+) {
+    for w in workloads {
+        let d = &w.doc;
         let engine = database_engine(&documents[*d]);
+        let fronted = coverage
+            .covering(objects, w, "Service")
+            .iter()
+            .any(|s| !headless(&documents[s.doc]));
         let doc = &mut documents[*d];
         let tree = &mut doc.tree;
         let Some(linked) = tree.get(doc.root, "linked") else {
@@ -123,11 +179,22 @@ pub(super) fn add_shape(documents: &mut [Document], workload_docs: &[usize]) {
             tree.lookup(*c, "ports")
                 .is_some_and(|p| !tree.items(p).is_empty())
         });
-        let selected = tree
-            .get(linked, "services")
-            .is_some_and(|s| !tree.items(s).is_empty());
         let persistent = persistent(tree, doc.root);
-        let serving = tree.bool(ports || selected, None);
+        let images: Vec<String> = items_at(tree, doc.root, "pod.containers")
+            .iter()
+            .filter_map(|c| tree.get(*c, "image").and_then(|i| tree.as_str(i)))
+            .map(str::to_owned)
+            .collect();
+        let node_agent = kubernetes::kind(tree, doc.root) == "DaemonSet"
+            && is_node_agent(
+                kubernetes::name(tree, doc.root),
+                images.iter().map(String::as_str),
+            );
+        if node_agent {
+            let yes = tree.bool(true, None);
+            tree.insert(linked, "node_agent", yes);
+        }
+        let serving = tree.bool(ports || fronted, None);
         tree.insert(linked, "serving", serving);
         let persistent = tree.bool(persistent, None);
         tree.insert(linked, "persistent", persistent);
@@ -136,6 +203,14 @@ pub(super) fn add_shape(documents: &mut [Document], workload_docs: &[usize]) {
             tree.insert(linked, "database", node);
         }
     }
+}
+
+/// A Service with `clusterIP: None`: DNS names for its pods, no load-balanced address.
+fn headless(service: &Document) -> bool {
+    let tree = &service.tree;
+    tree.lookup(service.root, "spec.clusterIP")
+        .and_then(|ip| tree.as_str(ip))
+        .is_some_and(|ip| ip == "None")
 }
 
 fn persistent(tree: &Tree, root: NodeId) -> bool {

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 use crate::model::Document;
 use crate::source::Loc;
 
+use super::coverage::Coverage;
 use super::images::attach_dockerfiles;
 use super::objects::{Object, Objects, Selector};
 use super::{Labels, Workload, names_node};
@@ -19,25 +20,21 @@ pub(super) struct WorkloadLinks {
 
 pub(super) fn workload_links(
     objects: &Objects,
+    coverage: &Coverage,
     w: &Workload,
     documents: &[Document],
 ) -> WorkloadLinks {
-    let covering = |kind: &str| objects.selecting(&w.namespace, kind, &w.labels);
+    let covering = |kind: &str| coverage.covering(objects, w, kind);
     let services = covering("Service");
-    let mut monitors: Vec<String> = objects
-        .of_kind("PodMonitor")
-        .filter(|m| m.selector.selects(&w.labels))
-        .chain(
-            objects
-                .of_kind("ServiceMonitor")
-                .filter(|m| services.iter().any(|s| m.selector.selects(&s.labels))),
-        )
+    let mut monitors: Vec<String> = covering("PodMonitor")
+        .into_iter()
+        .chain(covering("ServiceMonitor"))
         .map(|m| format!("{}/{}", m.kind, m.name))
         .collect();
     if scrape_annotated(&documents[w.doc]) {
         monitors.push(format!("{}/{}", w.kind, w.name));
     }
-    let hpa = objects.scaling(&w.namespace, &w.kind, &w.name);
+    let hpa = covering("HorizontalPodAutoscaler").into_iter().next();
     let names = |list: Vec<&Object>| list.into_iter().map(|o| o.name.clone()).collect();
     WorkloadLinks {
         lists: [
@@ -51,13 +48,14 @@ pub(super) fn workload_links(
             ),
             ("spread_keys", spread_keys(&documents[w.doc], &w.labels)),
         ],
-        min_replicas: w.min_replicas(objects),
+        min_replicas: w.min_replicas(objects, coverage),
     }
 }
 
 pub(super) fn link_workloads(
     documents: &mut [Document],
     objects: &Objects,
+    coverage: &Coverage,
     workloads: &[Workload],
     builds: &BTreeMap<String, usize>,
     files: &[String],
@@ -66,7 +64,7 @@ pub(super) fn link_workloads(
     // Workloads are in document order, so a document finds its plan by binary search.
     let plans: Vec<(usize, WorkloadLinks)> = workloads
         .par_iter()
-        .map(|w| (w.doc, workload_links(objects, w, documents)))
+        .map(|w| (w.doc, workload_links(objects, coverage, w, documents)))
         .collect();
     documents
         .par_iter_mut()

@@ -8,12 +8,31 @@ use crate::model::{Entry, Key, NodeId, Tree, Value};
 use crate::source::Loc;
 
 /// A document is a Kubernetes object when it has string `apiVersion` and `kind` and a `metadata`
-/// mapping; CI files, OpenAPI, compose files and Helm values never do.
+/// mapping; CI files, OpenAPI, compose files and Helm values never do. Without `metadata` (the
+/// API server names nothing then, but hand-written and generated manifests omit it) an object
+/// of a built-in API group with a `spec` still is: tool configs with `apiVersion`/`kind`
+/// (kubeconfig, skaffold, kind, kubeadm) have no `spec` or another group.
 pub fn is_object(tree: &Tree, root: NodeId) -> bool {
-    let metadata = tree
-        .get(root, "metadata")
-        .is_some_and(|m| matches!(tree.value(m), Value::Map(_)));
-    has_type(tree, root) && metadata
+    let map = |key| {
+        tree.get(root, key)
+            .is_some_and(|m| matches!(tree.value(m), Value::Map(_)))
+    };
+    has_type(tree, root) && (map("metadata") || (map("spec") && built_in_group(tree, root)))
+}
+
+/// `v1`, `apps/v1`, `batch/v1`, `policy/v1`, `autoscaling/v2` or a `*.k8s.io` group.
+fn built_in_group(tree: &Tree, root: NodeId) -> bool {
+    let version = tree
+        .get(root, "apiVersion")
+        .and_then(|n| tree.as_str(n))
+        .unwrap_or("");
+    match version.split_once('/') {
+        None => version == "v1",
+        Some((group, _)) => {
+            matches!(group, "apps" | "batch" | "policy" | "autoscaling")
+                || group.ends_with(".k8s.io")
+        }
+    }
 }
 
 /// A mapping with a string `apiVersion` and `kind`.
@@ -302,6 +321,32 @@ impl<'a> ImageRef<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_without_metadata_but_not_tool_configs() {
+        let object = |text: &str| {
+            let loaded = crate::parse::yaml::load(0, text);
+            let doc = &loaded.documents[0];
+            is_object(&doc.tree, doc.root)
+        };
+        assert!(object(
+            "apiVersion: apps/v1\nkind: Deployment\nspec: {replicas: 2}\n"
+        ));
+        assert!(object("apiVersion: v1\nkind: Service\nspec: {ports: []}\n"));
+        assert!(object(
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nspec: {}\n"
+        ));
+        assert!(
+            !object("apiVersion: v1\nkind: Config\nclusters: []\n"),
+            "kubeconfig"
+        );
+        assert!(!object(
+            "apiVersion: skaffold/v4beta6\nkind: Config\nbuild: {}\n"
+        ));
+        assert!(!object(
+            "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes: []\n"
+        ));
+    }
 
     #[test]
     fn image_references_split() {

@@ -102,6 +102,11 @@ struct Walk {
     intro: String,
     intro_loc: Option<Range<usize>>,
     intro_done: bool,
+    /// Only badges (images) under the title so far: the first heading after them opens the
+    /// description (`# Demo`, a badge wall, `## Welcome to the demo`, a paragraph).
+    badges_only: bool,
+    /// That heading, as an index into `headings`: rules tell `## Welcome` from `## Install`.
+    intro_heading: Option<usize>,
     block: Range<usize>,
     /// Cells seen in the current table row, to put a space between cells but not before the first.
     cells: usize,
@@ -137,7 +142,12 @@ impl Walk {
                     range,
                 });
             }
-            Tag::Image { .. } => self.image_depth += 1,
+            Tag::Image { .. } => {
+                self.image_depth += 1;
+                if self.heading.is_none() && !self.headings.is_empty() && self.intro_loc.is_none() {
+                    self.badges_only = true;
+                }
+            }
             Tag::MetadataBlock(_) | Tag::HtmlBlock => self.skip_depth += 1,
             Tag::Paragraph | Tag::Item | Tag::TableHead | Tag::TableRow | Tag::BlockQuote(_) => {
                 self.block_break();
@@ -232,7 +242,13 @@ impl Walk {
         // The intro is what follows the H1 title; any other heading ends it.
         let is_title = level == 1 && self.headings.is_empty();
         if !is_title {
-            self.intro_done = true;
+            let after_badges = self.badges_only && self.intro_loc.is_none();
+            self.badges_only = false;
+            if after_badges {
+                self.intro_heading = Some(self.headings.len());
+            } else {
+                self.intro_done = true;
+            }
         }
         self.close_sections(level);
         self.heading = Some(Heading {
@@ -311,6 +327,10 @@ impl Walk {
             let intro_words = self.intro.split_whitespace().count() as i64;
             let count = tree.int(intro_words, loc(range));
             tree.insert(root, "intro_words", count);
+        }
+        if let Some(h) = self.intro_heading.and_then(|i| self.headings.get(i)) {
+            let id = tree.str(h.text.as_str(), loc(&h.range));
+            tree.insert(root, "intro_heading", id);
         }
         let code_blocks = self.build_code_blocks(tree, file);
         tree.insert(root, "code_blocks", code_blocks);

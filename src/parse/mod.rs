@@ -1,11 +1,13 @@
 //! Parsers: text of one file → documents with spans, plus per-file errors. A parser never panics
 //! and never fails the scan; what it cannot read becomes a `ParseError` for that file.
 
+pub mod config;
 pub mod dependencies;
 pub mod dockerfile;
 mod embedded;
 pub mod kubernetes;
 pub mod kustomize;
+mod literals;
 pub mod manifest;
 pub mod markdown;
 pub mod source;
@@ -56,6 +58,7 @@ pub fn parse(kind: DocKind, file: FileId, path: &str, text: &str) -> Parsed {
         DocKind::Readme | DocKind::Markdown => markdown::parse(kind, file, text),
         DocKind::Source => source::parse(file, path, text),
         DocKind::Dependencies => dependencies::parse(file, path, text),
+        DocKind::Config => config::parse(file, path, text),
         DocKind::Yaml => manifest::parse(file, path, text, false),
         DocKind::Json => manifest::parse(file, path, text, true),
         _ => Parsed::default(),

@@ -1,4 +1,5 @@
-//! Source code → one document: language, path, whether it is a test, and the full text.
+//! Source code → one document: language, path, whether it is a test, the full text, and the
+//! string literals it assigns to credential-like names (`literals[*]`, see `literals`).
 //!
 //! The text is kept byte-exact with a location covering the whole file, so a rule's regex match
 //! offsets are spans into the file as they stand.
@@ -12,16 +13,16 @@ use crate::source::{FileId, Loc};
 pub fn parse(file: FileId, path: &str, text: &str) -> Parsed {
     Parsed {
         duplicate_keys: Vec::new(),
-        documents: vec![document(file, path, text.into(), text.len())],
+        documents: vec![document(file, path, text.into(), text)],
         errors: Vec::new(),
     }
 }
 
-/// The document of a source file of `len` bytes whose `text` is shared with the file table
-/// (or empty, when the scan let the text go: see `engine::prematch`).
-pub fn document(file: FileId, path: &str, text: Arc<str>, len: usize) -> Document {
+/// The document of the source file `full` whose `text` is shared with the file table (or
+/// empty, when the scan let the text go: see `engine::prematch`).
+pub fn document(file: FileId, path: &str, text: Arc<str>, full: &str) -> Document {
     let mut tree = Tree::new();
-    let whole = Some(Loc::new(file, 0, len));
+    let whole = Some(Loc::new(file, 0, full.len()));
     let root = tree.map(whole);
     let language = match language_of(path) {
         Some(language) => tree.str(language, None),
@@ -34,6 +35,18 @@ pub fn document(file: FileId, path: &str, text: Arc<str>, len: usize) -> Documen
     tree.insert(root, "text", text_id);
     let test = tree.bool(is_test_path(path), None);
     tree.insert(root, "test", test);
+    let list = tree.seq(None);
+    for literal in super::literals::literals(full) {
+        let item = tree.map(Some(Loc::new(file, literal.value_at.0, literal.value_at.1)));
+        let name_loc = Loc::new(file, literal.name_at.0, literal.name_at.1);
+        let name = tree.str(literal.name, Some(name_loc));
+        tree.insert(item, "name", name);
+        let value_loc = Loc::new(file, literal.value_at.0, literal.value_at.1);
+        let value = tree.str(literal.value, Some(value_loc));
+        tree.insert(item, "value", value);
+        tree.push(list, item);
+    }
+    tree.insert(root, "literals", list);
     Document::new(DocKind::Source, file, tree, root)
 }
 

@@ -14,8 +14,12 @@ use crate::walk;
 use super::read::{Read, with_file_text};
 
 pub(super) fn apply(root: &Path, reads: &mut [Read], other_files: &[String], max_file_size: u64) {
+    // A `.env` file is read as configuration (its settings are checked for secrets) or, when
+    // the walk left it unread, only listed.
+    let read_paths: Vec<String> = reads.iter().map(|r| r.source.path.clone()).collect();
     let env_files: HashSet<&str> = other_files
         .iter()
+        .chain(&read_paths)
         .map(String::as_str)
         .filter(|p| p.rsplit('/').next() == Some(".env"))
         .collect();

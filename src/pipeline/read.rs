@@ -347,7 +347,7 @@ fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextP
         let shared: Arc<str> = text.into();
         (SourceFile::new(entry.path.clone(), shared.clone()), shared)
     };
-    let mut document = parse::source::document(id, &entry.path, shared, whole.span.end as usize);
+    let mut document = parse::source::document(id, &entry.path, shared, text);
     if let Some(searched) = searched
         && let Some(node) = document.tree.get(document.root, "text")
     {

@@ -52,6 +52,7 @@ fn to_finding(files: &[SourceFile], finding: eval::Finding) -> Finding {
         object: finding.object.map(|o| escape_controls(&o).into_owned()),
         help: finding.help,
         location,
+        redact: finding.redact,
     }
 }
 

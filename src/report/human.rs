@@ -1,9 +1,10 @@
 //! `--format human`: a verdict header, a per-category table, then every finding as a
 //! miette diagnostic with its source snippet, label and help.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write};
+use std::ops::Range;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
@@ -154,6 +155,7 @@ fn render_one(
     // The sort is stable, so equal severities keep the report's path/line order.
     let mut findings: Vec<&Finding> = report.findings.iter().collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let secrets = secrets(report);
     for finding in findings {
         out.push('\n');
         if let Some(first) = shown_before(finding, report, inherited_shown) {
@@ -168,7 +170,7 @@ fn render_one(
             );
             continue;
         }
-        let view = FindingView::new(finding, report);
+        let view = FindingView::new(finding, report, &secrets);
         if handler.render_report(out, &view).is_err() {
             let _ = writeln!(out, "{}", view);
         }
@@ -455,6 +457,37 @@ fn top_finding(report: &Report) -> Option<&Finding> {
         .min_by_key(|f| std::cmp::Reverse(f.severity))
 }
 
+/// Per file, the byte ranges of the secrets findings point at (rules with `redact`): every
+/// snippet of the file masks them all, since a snippet's context lines may show another one.
+type Secrets<'r> = BTreeMap<&'r str, Vec<Range<usize>>>;
+
+fn secrets(report: &Report) -> Secrets<'_> {
+    let mut secrets = Secrets::new();
+    for location in report
+        .findings
+        .iter()
+        .filter(|f| f.redact)
+        .filter_map(|f| f.location.as_ref())
+    {
+        secrets
+            .entry(location.path.as_str())
+            .or_default()
+            .push(location.offset..location.offset + location.length);
+    }
+    secrets
+}
+
+/// Masks secrets in a snippet's text: each byte becomes a `*`, so the spans into the text
+/// stay valid.
+fn redact(text: &mut String, ranges: &[Range<usize>]) {
+    for range in ranges {
+        if let Some(secret) = text.get(range.clone()) {
+            let masked = "*".repeat(secret.len());
+            text.replace_range(range.clone(), &masked);
+        }
+    }
+}
+
 /// A finding as miette sees it.
 struct FindingView {
     message: String,
@@ -466,14 +499,15 @@ struct FindingView {
 }
 
 impl FindingView {
-    fn new(finding: &Finding, report: &Report) -> FindingView {
+    fn new(finding: &Finding, report: &Report, secrets: &Secrets<'_>) -> FindingView {
         let location = finding.location.as_ref();
         let source = location.and_then(|l| {
             let text = report.sources.get(&l.path)?;
-            Some(
-                NamedSource::new(escape_controls(&l.path), mask_controls(text).into_owned())
-                    .with_language(""),
-            )
+            let mut text = mask_controls(text).into_owned();
+            if let Some(ranges) = secrets.get(l.path.as_str()) {
+                redact(&mut text, ranges);
+            }
+            Some(NamedSource::new(escape_controls(&l.path), text).with_language(""))
         });
         let label = location
             .filter(|_| source.is_some())

@@ -135,6 +135,9 @@ pub struct Finding {
     pub help: std::sync::Arc<str>,
     #[serde(skip)]
     pub location: Option<Location>,
+    /// The text at `location` is a secret: snippets mask it.
+    #[serde(skip)]
+    pub redact: bool,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -72,7 +72,7 @@ pub fn suppression_how<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, 
 }
 
 pub fn artifact_kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    const KINDS: [DocKind; 12] = [
+    const KINDS: [DocKind; 13] = [
         DocKind::Kubernetes,
         DocKind::Compose,
         DocKind::Prometheus,
@@ -82,6 +82,7 @@ pub fn artifact_kind<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D:
         DocKind::Markdown,
         DocKind::Source,
         DocKind::Dependencies,
+        DocKind::Config,
         DocKind::Yaml,
         DocKind::Json,
         DocKind::Repo,
