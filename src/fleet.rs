@@ -215,6 +215,9 @@ pub struct Service {
     pub dir: Option<PathBuf>,
     /// The settings file it is scored with, if any.
     pub config: Option<PathBuf>,
+    /// A discovered service: its monorepo (an index into [`Plan::roots`]) and its folder
+    /// there, so it inherits the root's evidence (`pipeline::inherit`).
+    pub member_of: Option<(usize, String)>,
     /// What `--shard` hashes: the path relative to the monorepo root, or the PATH as given.
     key: String,
 }
@@ -224,6 +227,8 @@ pub struct Service {
 pub struct Plan {
     pub services: Vec<Service>,
     pub fleet: bool,
+    /// The monorepos services were discovered in.
+    pub roots: Vec<PathBuf>,
 }
 
 /// What a `check` run asks of the fleet: discovery, one shard, one settings file for all.
@@ -241,6 +246,7 @@ pub struct Request<'a> {
 pub fn plan(request: &Request<'_>, paths: &[PathBuf]) -> Result<Plan, miette::Report> {
     let mut fleet = request.discover || request.shard.is_some();
     let mut services = Vec::new();
+    let mut roots = Vec::new();
     for path in paths {
         let shown = path.display().to_string();
         if shown == "-" {
@@ -251,6 +257,7 @@ pub fn plan(request: &Request<'_>, paths: &[PathBuf]) -> Result<Plan, miette::Re
                 target: shown,
                 dir: None,
                 config: loaded.map(|(config, ..)| config),
+                member_of: None,
             });
             continue;
         }
@@ -270,15 +277,19 @@ pub fn plan(request: &Request<'_>, paths: &[PathBuf]) -> Result<Plan, miette::Re
                 target: shown,
                 dir: Some(path.clone()),
                 config: root_config,
+                member_of: None,
             });
             continue;
         }
         fleet = true;
         let found = discovered(path, &shown, globs.as_ref())?;
+        let root = roots.len();
+        roots.push(path.clone());
         services.extend(found.into_iter().map(|relative| Service {
             target: join(&shown, &relative),
             dir: Some(path.join(&relative)),
             config: service_config(request.config, &path.join(&relative), root_config.as_ref()),
+            member_of: Some((root, relative.clone())),
             key: relative,
         }));
     }
@@ -289,7 +300,11 @@ pub fn plan(request: &Request<'_>, paths: &[PathBuf]) -> Result<Plan, miette::Re
     if let Some(shard) = request.shard {
         services.retain(|s| shard.holds(&s.key));
     }
-    Ok(Plan { services, fleet })
+    Ok(Plan {
+        services,
+        fleet,
+        roots,
+    })
 }
 
 fn discovered(

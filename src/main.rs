@@ -27,6 +27,7 @@ use cli::{
     FormatSpec, InitArgs, MergeArgs, RepoArgs, RulesArgs,
 };
 use golive::compare::Previous;
+use golive::pipeline::RootEvidence;
 use golive::report::stream::{Shape, Stream};
 use golive::report::{self, Report};
 use golive::settings::{self, Settings};
@@ -103,7 +104,17 @@ fn check(args: &CheckArgs) -> miette::Result<bool> {
         .map(golive::compare::Previous::load)
         .transpose()?;
     let alone = plan.services.len() == 1 && !plan.fleet;
-    let scans = Scans::prepare(args, &plan.services, previous.as_ref(), alone)?;
+    // Read once for all the services of each monorepo.
+    let max_file_size = args
+        .flags()
+        .max_file_size
+        .unwrap_or(settings::DEFAULT_MAX_FILE_SIZE);
+    let roots: Vec<RootEvidence> = plan
+        .roots
+        .iter()
+        .map(|root| RootEvidence::collect(root, max_file_size))
+        .collect();
+    let scans = Scans::prepare(args, &plan.services, &roots, previous.as_ref(), alone)?;
     if let Some(file) = &args.write_baseline {
         let mut reports = Vec::new();
         scans.run(|report| {
@@ -150,6 +161,7 @@ impl<'a> Scans<'a> {
     fn prepare(
         args: &CheckArgs,
         services: &'a [fleet::Service],
+        roots: &'a [RootEvidence],
         previous: Option<&'a Previous>,
         alone: bool,
     ) -> miette::Result<Scans<'a>> {
@@ -172,9 +184,14 @@ impl<'a> Scans<'a> {
                     resolved.len() - 1
                 }
             };
-            let input = match &service.dir {
-                Some(dir) => Input::Dir(dir),
-                None => Input::Stdin(read_stdin(resolved[index].1.max_file_size)?),
+            let member = service
+                .member_of
+                .as_ref()
+                .and_then(|(root, folder)| Some(roots.get(*root)?.for_service(folder)));
+            let input = match (&service.dir, member) {
+                (Some(dir), Some(member)) => Input::Service(dir, member),
+                (Some(dir), None) => Input::Dir(dir),
+                (None, _) => Input::Stdin(read_stdin(resolved[index].1.max_file_size)?),
             };
             jobs.push((service.target.as_str(), input, index));
         }
@@ -441,7 +458,7 @@ impl Sinks {
                 }
                 Format::Sarif => Box::new(report::sarif::Stream::new(shape.several())),
                 Format::Junit => Box::new(report::junit::Stream::new(shape.several())),
-                Format::Github => Box::new(report::github::Stream),
+                Format::Github => Box::new(report::github::Stream::default()),
                 Format::Markdown => Box::new(markdown(shape)),
                 Format::Gitlab => Box::new(report::gitlab::Stream::default()),
                 Format::Checkstyle => {

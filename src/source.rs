@@ -173,6 +173,17 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
 
 /// Makes text from a scanned file safe to print: control characters (ESC, BEL, CR, C1 controls…)
 /// become visible `\u{..}` escapes so a hostile file cannot drive the reader's terminal.
+/// A scanned path as the repository it belongs to sees it: a file a fleet service inherits from
+/// its monorepo's root (`../../.github/workflows/ci.yml`, see `pipeline::inherit`) without the
+/// steps up, so globs written for a repository (`.github/workflows/*.yml`) match it.
+pub fn root_relative(path: &str) -> &str {
+    let mut rest = path;
+    while let Some(after) = rest.strip_prefix("../") {
+        rest = after;
+    }
+    rest
+}
+
 pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_hostile) {
         return std::borrow::Cow::Borrowed(text);

@@ -325,3 +325,240 @@ fn a_streamed_fleet_is_the_whole_fleet_rendered_at_once() {
         }
     }
 }
+
+/// The JSON fleet report of `--discover` on a fixture monorepo (run from `fixtures/repos`).
+fn discovered(fixture: &str) -> Value {
+    let repos = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos");
+    let (out, _) = golive(
+        &repos,
+        &["check", "--discover", fixture, "--format", "json"],
+    );
+    json(&out)
+}
+
+/// `rule path:line` of each finding of the service `target`.
+fn findings_of(fleet: &Value, target: &str) -> Vec<String> {
+    let report = fleet["reports"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["target"] == target))
+        .unwrap_or_else(|| panic!("no report for {target}: {fleet}"));
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {report}"))
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}",
+                f["rule"].as_str().unwrap_or(""),
+                f["path"],
+                f["line"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn services_inherit_the_root_evidence_of_their_monorepo() {
+    let worse = discovered("monorepo-no-root-evidence");
+    let better = discovered("monorepo-root-evidence");
+    // Root CI (builds both images, scans them), CODEOWNERS, renovate.json, CHANGELOG.md and
+    // the root compose services building each folder answer what each service lacks alone.
+    let answered = [
+        ("cart", "dependency-updates-automated null:null"),
+        ("cart", "docs-changelog null:null"),
+        ("cart", "image-scan-in-ci null:null"),
+        ("cart", "docs-ownership \"k8s/deployment.yaml\":4"),
+        ("cart", "k8s-image-tag-pinned \"k8s/deployment.yaml\":17"),
+        ("payments", "dependency-updates-automated null:null"),
+        ("payments", "docs-changelog null:null"),
+        ("payments", "image-scan-in-ci null:null"),
+        (
+            "payments",
+            "container-orchestrator-manifests \"Dockerfile\":1",
+        ),
+        ("payments", "health-check-defined \"Dockerfile\":1"),
+    ];
+    for (service, finding) in answered {
+        let alone = findings_of(
+            &worse,
+            &format!("monorepo-no-root-evidence/services/{service}"),
+        );
+        let inheriting = findings_of(
+            &better,
+            &format!("monorepo-root-evidence/services/{service}"),
+        );
+        assert!(
+            alone.contains(&finding.to_owned()),
+            "{service} alone lacks {finding}: {alone:?}"
+        );
+        assert!(
+            !inheriting.contains(&finding.to_owned()),
+            "{service} still has {finding}"
+        );
+    }
+    // A compose service of the root file belongs to the service it builds; its findings point
+    // at the root file, and the database building nothing belongs to no service.
+    let payments = findings_of(&better, "monorepo-root-evidence/services/payments");
+    assert!(
+        payments.contains(&"compose-resource-limits \"../../docker-compose.yml\":11".to_owned()),
+        "{payments:?}"
+    );
+    for report in better["reports"].as_array().into_iter().flatten() {
+        let inherited: Vec<String> = report["inherited"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no `inherited` in {report}"))
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}",
+                    i["path"].as_str().unwrap_or(""),
+                    i["evidence"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        assert_eq!(
+            inherited,
+            [
+                "../../.github/workflows/ci.yml ci",
+                "../../CHANGELOG.md changelog",
+                "../../CODEOWNERS ownership",
+                "../../docker-compose.yml compose",
+                "../../renovate.json dependency-updates",
+            ],
+            "the root README is the monorepo's, not the service's"
+        );
+    }
+    for report in worse["reports"].as_array().into_iter().flatten() {
+        assert!(
+            report.get("inherited").is_none(),
+            "nothing to inherit: {report}"
+        );
+    }
+}
+
+#[test]
+fn a_finding_about_an_inherited_file_counts_for_each_service_and_shows_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repos/monorepo-root-evidence");
+    copy_tree(&fixture, dir.path());
+    // The root CI builds the images but no longer scans them.
+    let ci = dir.path().join(".github/workflows/ci.yml");
+    let text = std::fs::read_to_string(&ci).unwrap_or_else(|e| panic!("{e}"));
+    let cut = text
+        .find("      - uses: aquasecurity")
+        .unwrap_or(text.len());
+    std::fs::write(&ci, &text[..cut]).unwrap_or_else(|e| panic!("{e}"));
+
+    let (out, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "json"],
+    );
+    let fleet = json(&out);
+    for service in ["services/cart", "services/payments"] {
+        let findings = findings_of(&fleet, service);
+        assert!(
+            findings.contains(&"image-scan-in-ci \"../../.github/workflows/ci.yml\":1".to_owned()),
+            "{service}: {findings:?}"
+        );
+    }
+    let (human, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--fail-on", "never"],
+    );
+    assert_eq!(
+        human
+            .matches("╭─[../../.github/workflows/ci.yml:1:1]")
+            .count(),
+        1,
+        "{human}"
+    );
+    assert!(
+        human.contains("../../.github/workflows/ci.yml:1:1: no CI workflow scans the container image (Trivy, Grype, Snyk, Docker Scout) (inherited; shown in full under services/cart)"),
+        "{human}"
+    );
+    assert_eq!(
+        human
+            .matches("inherited from the monorepo root: ../../.github/workflows/ci.yml (ci), ")
+            .count(),
+        2
+    );
+    let (markdown, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "markdown"],
+    );
+    let listed = "Inherited from the monorepo root: \
+                  [.github/workflows/ci.yml](.github/workflows/ci.yml) (ci), ";
+    assert_eq!(markdown.matches(listed).count(), 2, "{markdown}");
+    let (sarif, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "sarif"],
+    );
+    let scans: Vec<Value> = json(&sarif)["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|run| run["results"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["ruleId"] == "image-scan-in-ci")
+        .collect();
+    assert_eq!(scans.len(), 1, "one alert in code scanning: {scans:?}");
+    assert_eq!(
+        scans[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        ".github/workflows/ci.yml"
+    );
+    for (format, written) in [
+        ("gitlab", "\"check_name\": \"image-scan-in-ci\""),
+        ("github", "::notice file=.github/workflows/ci.yml,line=1,"),
+        ("checkstyle", "source=\"golive.image-scan-in-ci\""),
+    ] {
+        let (out, _) = golive(
+            dir.path(),
+            &["check", "--discover", ".", "--format", format],
+        );
+        assert_eq!(out.matches(written).count(), 1, "{format}: {out}");
+    }
+
+    // Shards merge back to the whole run, inherited files and all.
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let file = format!("--format=json=shard-{k}.json");
+        golive(
+            dir.path(),
+            &["check", "--discover", ".", "--shard", &shard, &file],
+        );
+    }
+    let (merged, _) = golive(
+        dir.path(),
+        &["merge", "shard-1.json", "shard-2.json", "--format", "json"],
+    );
+    assert_eq!(merged, out);
+
+    // With Kubernetes manifests at the root too, the root compose file is local development:
+    // its availability findings go, its security findings would stay.
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap_or_else(|e| panic!("{e}"));
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    std::fs::write(k8s.join("namespace.yaml"), namespace).unwrap_or_else(|e| panic!("{e}"));
+    let (out, _) = golive(
+        dir.path(),
+        &["check", "--discover", ".", "--format", "json"],
+    );
+    let payments = findings_of(&json(&out), "services/payments");
+    assert!(
+        !payments.iter().any(|f| f.starts_with("compose-")),
+        "{payments:?}"
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap_or_else(|e| panic!("{e}"));
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}

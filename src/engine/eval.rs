@@ -10,7 +10,7 @@ use super::condition::{self, Context, Outcome};
 use super::suppress::{self, Suppression};
 use crate::hash::fnv1a_64;
 use crate::model::{DocKind, Document, NodeId};
-use crate::source::{Loc, SourceFile, escape_controls};
+use crate::source::{Loc, SourceFile, escape_controls, root_relative};
 
 /// The parsed repository a rule set is evaluated on.
 pub struct Scan<'a> {
@@ -422,7 +422,9 @@ fn items<'a>(rule: &Rule, scan: &'a Scan<'a>) -> Vec<(usize, Context<'a>)> {
 /// the document out, else the `for_each` hits or the document root.
 fn document_items<'a>(rule: &Rule, scan: &Scan<'a>, doc: &'a Document, out: &mut Vec<Context<'a>>) {
     if let Some(files) = &rule.files
-        && !scan.path(doc.file).is_some_and(|p| files.is_match(p))
+        && !scan
+            .path(doc.file)
+            .is_some_and(|p| files.is_match(root_relative(p)))
     {
         return;
     }

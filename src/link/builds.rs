@@ -129,6 +129,7 @@ fn skaffold_artifacts(tree: &Tree, root: NodeId, out: &mut Vec<String>) {
 }
 
 fn is_ci_file(path: &str) -> bool {
+    let path = crate::source::root_relative(path);
     let name = path.rsplit('/').next().unwrap_or(path);
     path.starts_with(".github/workflows/")
         || name == ".gitlab-ci.yml"

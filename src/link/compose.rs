@@ -192,11 +192,21 @@ pub(super) fn link_compose(
             let path = files.get(doc.file as usize).cloned().unwrap_or_default();
             let mut folders = vec![parent(&path).to_owned()];
             folders.extend(includes.get(parent(&path)).into_iter().flatten().cloned());
+            // A root compose file a fleet service inherits may come marked as deployed by the
+            // monorepo's manifests (`pipeline::inherit`), which the service's scan cannot see.
+            let marked = doc
+                .tree
+                .lookup(doc.root, "facts.deployed_by")
+                .map(|l| doc.tree.items(l).to_vec())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|n| doc.tree.as_str(n).map(str::to_owned));
             let project: Vec<String> = folders
                 .iter()
                 .filter_map(|f| by_folder.get(f))
                 .flatten()
                 .cloned()
+                .chain(marked)
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();

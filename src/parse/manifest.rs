@@ -213,7 +213,7 @@ fn is_compose(path: &str, tree: &Tree, root: NodeId) -> bool {
 /// Adds `service_list[*]`: each service with its `name`, so rules can look at them one by one;
 /// `environment` is always a map there (name → value), whichever form the file used, and
 /// `environment_list[*]` the same entries as `{name, value, service}`.
-fn derive_compose(tree: &mut Tree, root: NodeId) {
+pub(crate) fn derive_compose(tree: &mut Tree, root: NodeId) {
     let Some(services) = tree.get(root, "services") else {
         return;
     };

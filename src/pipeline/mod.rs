@@ -3,6 +3,8 @@
 //! findings by location, no clocks.
 
 mod compose_env;
+mod compose_override;
+mod inherit;
 mod read;
 mod render;
 mod scope;
@@ -28,9 +30,13 @@ use crate::{accept, attest};
 
 use read::Read;
 
-/// What to scan: a directory, or a manifest stream read from stdin (`-`).
+pub use inherit::{Member, RootEvidence};
+
+/// What to scan: a directory, a service of a monorepo with what it inherits from the
+/// monorepo's root (fleet mode), or a manifest stream read from stdin (`-`).
 pub enum Input<'a> {
     Dir(&'a Path),
+    Service(&'a Path, Member<'a>),
     Stdin(String),
 }
 
@@ -79,10 +85,24 @@ fn scan(
             .for_each(engine::pattern::Pattern::prepare)
     });
     let patterns = TextPatterns::of(&active);
+    let mut inherited = Vec::new();
     let (mut reads, other_files) = match input {
         Input::Dir(root) => {
-            let (mut reads, other_files) = read::read_dir(root, settings, &patterns);
+            let (mut reads, other_files) = read::read_dir(root, settings, &patterns, Vec::new());
             compose_env::apply(root, &mut reads, &other_files, settings.max_file_size);
+            (reads, other_files)
+        }
+        Input::Service(root, member) => {
+            let root_reads = member.reads();
+            let read_paths: Vec<String> = root_reads.iter().map(|r| r.path().to_owned()).collect();
+            let (mut reads, mut other_files) =
+                read::read_dir(root, settings, &patterns, root_reads);
+            compose_env::apply(root, &mut reads, &other_files, settings.max_file_size);
+            let own = reads.iter().map(|r| r.source.path.as_str());
+            let present = member.present(own.chain(other_files.iter().map(String::as_str)));
+            inherited = Member::used(&read_paths, &present);
+            other_files.extend(present);
+            other_files.sort();
             (reads, other_files)
         }
         Input::Stdin(text) => {
@@ -91,9 +111,22 @@ fn scan(
             (vec![read], Vec::new())
         }
     };
+    compose_override::apply(&mut reads);
     render::render(&mut reads, (!settings.helm).then_some(&settings.release));
     scope::apply(&mut reads);
-    assemble(reads, &other_files, target, settings, active, fix_root)
+    let inherited = inherited
+        .into_iter()
+        .map(|(path, evidence)| report::Inherited { path, evidence })
+        .collect();
+    assemble(
+        reads,
+        &other_files,
+        target,
+        settings,
+        active,
+        fix_root,
+        inherited,
+    )
 }
 
 /// Documents of files a kustomization uses as patches become plain YAML: partial objects are
@@ -189,6 +222,7 @@ fn assemble(
     settings: &Settings,
     active: Cow<'_, [Rule]>,
     fix_root: Option<&Path>,
+    inherited: Vec<report::Inherited>,
 ) -> (Report, Option<fix::Plan>) {
     let Collected {
         mut files,
@@ -257,6 +291,7 @@ fn assemble(
         artifacts,
         errors,
         copies: scope::copy_keys(&documents, &paths, &settings.release.name),
+        inherited,
     };
     let report = report::build::build(scanned, evaluation);
     // Hundreds of thousands of tree nodes take a while to free: let another worker do it while

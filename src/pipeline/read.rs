@@ -18,6 +18,8 @@ use crate::settings::Settings;
 use crate::source::{Loc, SourceFile};
 use crate::walk;
 
+use super::inherit::InheritedRead;
+
 /// One file after reading and parsing.
 pub(super) struct Read {
     pub(super) source: SourceFile,
@@ -49,10 +51,12 @@ impl Read {
 
 /// What the walk hands to the readers: a file; a file of a Helm chart kept as text only (a
 /// helper, a file templates read); or a Helm chart to render with the helm binary (`--helm`).
+/// In fleet mode, also a file the service inherits from the monorepo root, already parsed.
 enum Job {
     File(walk::Entry),
     ChartText(walk::Entry),
     Chart(String),
+    Inherited(InheritedRead),
 }
 
 impl Job {
@@ -60,16 +64,18 @@ impl Job {
         match self {
             Job::File(entry) | Job::ChartText(entry) => entry.path.as_str().into(),
             Job::Chart(chart) => helm::rendered_path(chart).into(),
+            Job::Inherited(read) => read.path().into(),
         }
     }
 }
 
-/// Reads and parses every classified file in parallel; returns them (in path order) and the
-/// paths of the files not read.
+/// Reads and parses every classified file in parallel, with the root files a fleet service
+/// inherits (`inherited`); returns them (in path order) and the paths of the files not read.
 pub(super) fn read_dir(
     root: &Path,
     settings: &Settings,
     patterns: &TextPatterns,
+    inherited: Vec<InheritedRead>,
 ) -> (Vec<Read>, Vec<String>) {
     let options = walk::WalkOptions {
         exclude: settings.exclude.as_ref(),
@@ -117,18 +123,20 @@ pub(super) fn read_dir(
             ))
         }));
     }
+    jobs.extend(inherited.into_iter().map(Job::Inherited));
     jobs.sort_by(|a, b| a.path().cmp(&b.path()));
     let read_templates = !settings.helm;
     let reads = jobs
-        .par_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(id, job)| match job {
             Job::File(entry) => match settings.scope.role_of(&entry.path) {
-                Some(placed) => read_periphery(id as u32, entry, placed, &charts),
-                None => read_one(id as u32, entry, &charts, read_templates, patterns),
+                Some(placed) => read_periphery(id as u32, &entry, placed, &charts),
+                None => read_one(id as u32, &entry, &charts, read_templates, patterns),
             },
-            Job::ChartText(entry) => read_chart_text(entry),
-            Job::Chart(chart) => read_chart(id as u32, root, chart, settings.max_file_size),
+            Job::ChartText(entry) => read_chart_text(&entry),
+            Job::Chart(chart) => read_chart(id as u32, root, &chart, settings.max_file_size),
+            Job::Inherited(read) => read.into_read(id as u32),
         })
         .collect();
     (reads, other_files)

@@ -75,6 +75,8 @@ pub struct Scanned<'a> {
     /// Per document: the object it is and its rank among copies of it (see
     /// `Evaluation::merge_copies`).
     pub copies: Vec<Option<(u128, u64)>>,
+    /// The monorepo root's files a fleet service inherited.
+    pub inherited: Vec<super::Inherited>,
 }
 
 /// The report of a scan: findings located and sorted, outcomes scored, the gate decided.
@@ -91,6 +93,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         artifacts,
         errors,
         copies,
+        inherited,
     } = scanned;
     evaluation.count_failed_units(rules);
     evaluation.merge_copies(rules, &copies);
@@ -212,6 +215,7 @@ pub fn build(scanned: Scanned<'_>, mut evaluation: Evaluation) -> Report {
         attestations,
         artifacts,
         errors,
+        inherited,
         comparison: None,
         sources,
     }

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use super::stream;
 use super::xml::escape;
-use super::{Report, ci_root, level};
+use super::{InheritedOnce, Report, ci_root, level};
 
 /// One `<error>` element before it is written.
 struct Entry {
@@ -37,6 +37,8 @@ pub struct Stream {
     /// For each report still to come, the smallest CI root of it and of those after it.
     lower_bounds: std::vec::IntoIter<String>,
     files: BTreeMap<String, Vec<Entry>>,
+    /// A finding about a root file a fleet's services inherit is listed once.
+    inherited: InheritedOnce,
 }
 
 impl Stream {
@@ -60,12 +62,16 @@ impl Stream {
         Stream {
             lower_bounds: lower_bounds.into_iter(),
             files: BTreeMap::new(),
+            inherited: InheritedOnce::default(),
         }
     }
 
     fn add(&mut self, report: &Report) {
         let files = &mut self.files;
-        for finding in &report.findings {
+        for (finding, fingerprint) in report.findings.iter().zip(report.fingerprints()) {
+            if !self.inherited.first(finding, &fingerprint) {
+                continue;
+            }
             let path = match &finding.path {
                 Some(path) => report.ci_path(path),
                 None => report.ci_repo_path(),

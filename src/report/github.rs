@@ -12,24 +12,27 @@
 use std::fmt::Write;
 
 use super::stream;
-use super::{Report, clean, level};
+use super::{InheritedOnce, Report, clean, level};
 
 pub fn render(reports: &[Report]) -> String {
-    stream::render(reports, Stream)
+    stream::render(reports, Stream::default())
 }
 
-/// Each report's commands, as it comes.
-pub struct Stream;
+/// Each report's commands, as it comes; an inherited root file's finding annotated once.
+#[derive(Default)]
+pub struct Stream {
+    inherited: InheritedOnce,
+}
 
 impl stream::Stream for Stream {
     fn report(&mut self, out: &mut dyn std::io::Write, report: &Report) -> std::io::Result<()> {
         let mut text = String::new();
-        render_one(&mut text, report);
+        render_one(&mut text, report, &mut self.inherited);
         out.write_all(text.as_bytes())
     }
 }
 
-fn render_one(out: &mut String, report: &Report) {
+fn render_one(out: &mut String, report: &Report, inherited: &mut InheritedOnce) {
     let verdict = if report.gate.passed {
         "passed"
     } else {
@@ -52,7 +55,13 @@ fn render_one(out: &mut String, report: &Report) {
         &[("title", title(report))],
         &summary,
     );
-    let mut findings: Vec<_> = report.findings.iter().collect();
+    let mut findings: Vec<_> = report
+        .findings
+        .iter()
+        .zip(report.fingerprints())
+        .filter(|(f, fingerprint)| inherited.first(f, fingerprint))
+        .map(|(f, _)| f)
+        .collect();
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     for finding in findings {
         let mut properties = Vec::new();

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::stream::{self, JsonArray};
-use super::{Fingerprints, Report, clean};
+use super::{Fingerprints, InheritedOnce, Report, clean};
 use crate::engine::Severity;
 
 pub fn render(reports: &[Report]) -> String {
@@ -22,12 +22,14 @@ pub fn render(reports: &[Report]) -> String {
 /// One array of issues, written issue by issue.
 pub struct Stream {
     issues: JsonArray,
+    inherited: InheritedOnce,
 }
 
 impl Default for Stream {
     fn default() -> Stream {
         Stream {
             issues: JsonArray::new(""),
+            inherited: InheritedOnce::default(),
         }
     }
 }
@@ -39,6 +41,9 @@ impl stream::Stream for Stream {
 
     fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
         for (finding, fingerprint) in report.findings.iter().zip(report.fingerprints()) {
+            if !self.inherited.first(finding, &fingerprint) {
+                continue;
+            }
             let path = match &finding.path {
                 Some(path) => report.ci_path(path),
                 None => report.ci_repo_path(),

@@ -1,7 +1,8 @@
 //! `--format human`: a verdict header, a per-category table, then every finding as a
 //! miette diagnostic with its source snippet, label and help.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write};
 use std::ops::Range;
 
@@ -24,11 +25,14 @@ pub fn render_fleet(reports: &[Report], color: bool) -> String {
 }
 
 /// Each report in full as it comes; the fleet table (`table`) at the end, from one small row
-/// per report.
+/// per report. A finding about a file services inherit from their monorepo's root is shown in
+/// full once, then named in one line by each other service it counts against.
 pub struct Stream {
     color: bool,
     rows: Option<Vec<Row>>,
     written: usize,
+    /// Inherited findings shown so far: their key → the target they were shown under.
+    inherited_shown: HashMap<String, String>,
 }
 
 /// What the fleet table shows of a report.
@@ -48,6 +52,7 @@ impl Stream {
             color,
             rows: table.then(Vec::new),
             written: 0,
+            inherited_shown: HashMap::new(),
         }
     }
 }
@@ -59,7 +64,7 @@ impl stream::Stream for Stream {
             text.push('\n');
         }
         self.written += 1;
-        render_one(&mut text, report, self.color);
+        render_one(&mut text, report, self.color, &mut self.inherited_shown);
         if let Some(rows) = &mut self.rows {
             rows.push(Row {
                 name: escape_controls(&report.target).into_owned(),
@@ -113,7 +118,12 @@ impl Paint {
     }
 }
 
-fn render_one(out: &mut String, report: &Report, color: bool) {
+fn render_one(
+    out: &mut String,
+    report: &Report,
+    color: bool,
+    inherited_shown: &mut HashMap<String, String>,
+) {
     let paint = Paint { color };
     let target = escape_controls(&report.target);
     let _ = writeln!(out, "{} {}", paint.bold("golive"), target);
@@ -148,6 +158,18 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
     let secrets = secrets(report);
     for finding in findings {
         out.push('\n');
+        if let Some(first) = shown_before(finding, report, inherited_shown) {
+            let at = finding_at(finding);
+            let _ = writeln!(
+                out,
+                "{} {}\n\n  {at}: {} (inherited; shown in full under {})",
+                paint.bold(finding.severity.as_str()),
+                finding.rule,
+                mask_controls(&finding.message),
+                escape_controls(first)
+            );
+            continue;
+        }
         let view = FindingView::new(finding, report, &secrets);
         if handler.render_report(out, &view).is_err() {
             let _ = writeln!(out, "{}", view);
@@ -155,6 +177,39 @@ fn render_one(out: &mut String, report: &Report, color: bool) {
     }
     summary(out, report);
     comparison(out, report, &paint);
+}
+
+/// For a finding about a file inherited from the monorepo root (`../…`) that an earlier report
+/// of the run already showed, the target it was shown under; else records this one.
+fn shown_before<'a>(
+    finding: &Finding,
+    report: &Report,
+    shown: &'a mut HashMap<String, String>,
+) -> Option<&'a str> {
+    let path = finding.path.as_deref().filter(|p| p.starts_with("../"))?;
+    let key = format!(
+        "{}\0{}\0{}\0{}",
+        finding.rule,
+        report.ci_path(path),
+        finding_at(finding),
+        finding.message
+    );
+    match shown.entry(key) {
+        Entry::Occupied(first) => Some(first.into_mut().as_str()),
+        Entry::Vacant(slot) => {
+            slot.insert(report.target.clone());
+            None
+        }
+    }
+}
+
+/// `path:line:column` of a located finding.
+fn finding_at(finding: &Finding) -> String {
+    let path = escape_controls(finding.path.as_deref().unwrap_or("(repository)")).into_owned();
+    match (finding.line, finding.column) {
+        (Some(line), Some(column)) => format!("{path}:{line}:{column}"),
+        _ => path,
+    }
 }
 
 /// `--compare`: the score change, then each new and each fixed finding on one line.
@@ -320,6 +375,18 @@ fn summary(out: &mut String, report: &Report) {
             "  skipped {}{tail}: {}",
             shown.join(", "),
             escape_controls(reason)
+        );
+    }
+    if !report.inherited.is_empty() {
+        let files: Vec<String> = report
+            .inherited
+            .iter()
+            .map(|i| format!("{} ({})", escape_controls(&i.path), i.evidence))
+            .collect();
+        let _ = writeln!(
+            out,
+            "inherited from the monorepo root: {}",
+            files.join(", ")
         );
     }
     for error in &report.errors {

@@ -102,6 +102,30 @@ fn render_one(out: &mut String, report: &Report, link_base: &str) {
     findings(out, report, link_base);
     suppressed(out, report, link_base);
     errors(out, report, link_base);
+    inherited(out, report, link_base);
+}
+
+/// Fleet mode: the monorepo root's files the service inherited, each linked.
+fn inherited(out: &mut String, report: &Report, link_base: &str) {
+    if report.inherited.is_empty() {
+        return;
+    }
+    let files: Vec<String> = report
+        .inherited
+        .iter()
+        .map(|i| {
+            format!(
+                "{} ({})",
+                link(report, &i.path, None, link_base),
+                i.evidence
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nInherited from the monorepo root: {}",
+        files.join(", ")
+    );
 }
 
 fn category_table(out: &mut String, report: &Report) {

@@ -71,6 +71,10 @@ pub struct Report {
     pub attestations: Vec<Attestation>,
     pub artifacts: Vec<Artifact>,
     pub errors: Vec<FileError>,
+    /// Fleet mode: the monorepo root's files this service inherits (CI, CODEOWNERS, …), at
+    /// their paths relative to the service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherited: Vec<Inherited>,
     /// `--compare PREVIOUS.json`: what changed since an earlier report of the same service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
@@ -189,6 +193,17 @@ pub struct Artifact {
     pub reason: Option<String>,
 }
 
+/// A file of the monorepo root a fleet service reads as its own (`pipeline::inherit`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inherited {
+    /// Relative to the service's folder: `../../.github/workflows/ci.yml`.
+    pub path: String,
+    /// `ci`, `ownership`, `dependency-updates`, `changelog` or `compose`.
+    #[serde(deserialize_with = "read::inherited_evidence")]
+    pub evidence: Word,
+}
+
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileError {
@@ -253,6 +268,26 @@ pub fn ci_root(target: &str) -> Option<String> {
     relative.then(|| clean(root))
 }
 
+/// `root/path`, each `..` at the start of `path` (a file inherited from a monorepo's root)
+/// taking a folder off `root`: `mono/services/cart` + `../../CODEOWNERS` → `mono/CODEOWNERS`.
+fn joined(root: &str, path: &str) -> String {
+    let mut root = root;
+    let mut rest = path;
+    while let Some(after) = rest.strip_prefix("../") {
+        match root.rsplit_once('/') {
+            Some((parent, _)) => root = parent,
+            None if !root.is_empty() && root != ".." => root = "",
+            None => break,
+        }
+        rest = after;
+    }
+    if root.is_empty() {
+        rest.to_owned()
+    } else {
+        format!("{root}/{rest}")
+    }
+}
+
 /// Where the docs of a rule live online; SARIF `helpUri` points there.
 pub fn rule_doc_url(id: &str) -> String {
     format!("https://github.com/golive-dev/golive/blob/main/docs/rules.md#{id}")
@@ -278,7 +313,7 @@ impl Report {
     /// absolute path leaks into a report, and paths stay relative to the scanned root.
     pub fn ci_path(&self, path: &str) -> String {
         match self.ci_root() {
-            Some(root) => format!("{root}/{path}"),
+            Some(root) => joined(&root, path),
             None => path.to_owned(),
         }
     }
@@ -326,6 +361,27 @@ impl Report {
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+}
+
+/// Findings about a file the services of a fleet inherit from their monorepo's root
+/// (`../…`, see `pipeline::inherit`) already written: the CI formats carry each one once per
+/// run, under the first service it counts against, so code scanning, Code Quality and review
+/// bots show one problem, not one per service. (Its fingerprint hashes the root path, the same
+/// in every service.)
+#[derive(Default)]
+pub struct InheritedOnce {
+    seen: std::collections::HashSet<String>,
+}
+
+impl InheritedOnce {
+    /// Whether to write `finding`, whose fingerprint is `fingerprint`.
+    pub fn first(&mut self, finding: &Finding, fingerprint: &str) -> bool {
+        let inherited = finding
+            .path
+            .as_deref()
+            .is_some_and(|p| p.starts_with("../"));
+        !inherited || self.seen.insert(fingerprint.to_owned())
     }
 }
 
@@ -405,5 +461,24 @@ pub fn level(severity: Severity) -> &'static str {
         Severity::Critical | Severity::High => "error",
         Severity::Medium | Severity::Low => "warning",
         Severity::Info => "note",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::joined;
+
+    #[test]
+    fn inherited_paths_join_onto_the_monorepo() {
+        assert_eq!(
+            joined("mono/services/cart", "k8s/app.yaml"),
+            "mono/services/cart/k8s/app.yaml"
+        );
+        assert_eq!(
+            joined("mono/services/cart", "../../CODEOWNERS"),
+            "mono/CODEOWNERS"
+        );
+        assert_eq!(joined("services/cart", "../../CODEOWNERS"), "CODEOWNERS");
+        assert_eq!(joined("cart", "../../CODEOWNERS"), "../CODEOWNERS");
     }
 }

@@ -37,6 +37,21 @@ pub fn grade<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> 
     string_of(d, "grade", &["A", "B", "C", "D", "F"])
 }
 
+/// What a fleet service inherited a root file as (`pipeline::inherit::Evidence`).
+pub fn inherited_evidence<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    string_of(
+        d,
+        "inherited evidence",
+        &[
+            "ci",
+            "ownership",
+            "dependency-updates",
+            "changelog",
+            "compose",
+        ],
+    )
+}
+
 pub fn artifact_status<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     string_of(d, "artifact status", &["parsed", "skipped", "error"])
 }

@@ -13,7 +13,9 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::stream::{self, JsonArray};
-use super::{Fingerprints, Report, RuleResult, clean, level, rule_doc_url, uri_path};
+use super::{
+    Fingerprints, InheritedOnce, Report, RuleResult, clean, level, rule_doc_url, uri_path,
+};
 use crate::engine::eval::Status;
 use crate::engine::{Category, Severity};
 
@@ -27,6 +29,7 @@ pub fn render(reports: &[Report]) -> String {
 pub struct Stream {
     several: bool,
     runs: JsonArray,
+    inherited: InheritedOnce,
 }
 
 impl Stream {
@@ -35,6 +38,7 @@ impl Stream {
         Stream {
             several,
             runs: JsonArray::new("  "),
+            inherited: InheritedOnce::default(),
         }
     }
 }
@@ -45,7 +49,8 @@ impl stream::Stream for Stream {
     }
 
     fn report(&mut self, out: &mut dyn Write, report: &Report) -> io::Result<()> {
-        self.runs.element(out, &run(report, self.several))
+        self.runs
+            .element(out, &run(report, self.several, &mut self.inherited))
     }
 
     fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -54,12 +59,13 @@ impl stream::Stream for Stream {
     }
 }
 
-fn run(report: &Report, several: bool) -> Value {
+/// A report's run; a finding about an inherited root file only in the first run holding it.
+fn run(report: &Report, several: bool, inherited: &mut InheritedOnce) -> Value {
     let mut fingerprints = Fingerprints::default();
     let mut results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let fingerprint = fingerprints.next(
                 report,
                 &f.rule,
@@ -67,6 +73,9 @@ fn run(report: &Report, several: bool) -> Value {
                 f.object.as_deref(),
                 &f.message,
             );
+            if !inherited.first(f, &fingerprint) {
+                return None;
+            }
             let region = match (f.line, f.column, f.end_line, f.end_column) {
                 (Some(line), Some(column), Some(end_line), Some(end_column)) => json!({
                     "startLine": line, "startColumn": column,
@@ -83,7 +92,7 @@ fn run(report: &Report, several: bool) -> Value {
             if let Some(object) = &f.object {
                 result["properties"]["object"] = json!(clean(object));
             }
-            result
+            Some(result)
         })
         .collect();
     for s in &report.suppressed {
