@@ -21,7 +21,7 @@ use crate::model::Document;
 use crate::parse::kustomize::is_kustomization;
 
 use super::Workload;
-use super::objects::{Object, Objects, Selector};
+use super::objects::{Namespaces, Object, Objects, Selector};
 
 /// Workloads by (namespace, label, value), and by namespace for selectors without a pair: an
 /// object only selects pods carrying its first `matchLabels` pair.
@@ -50,24 +50,34 @@ impl<'w> Candidates<'w> {
         }
     }
 
-    /// The workloads (indices into the list the pool was built from) `object`'s selector
-    /// selects in its namespace.
+    /// The workloads (indices into the list the pool was built from, ascending) `object`'s
+    /// selector selects in the namespaces it looks in.
     pub(super) fn selected_by(&self, object: &Object, workloads: &[Workload]) -> Vec<usize> {
-        let namespace = object.namespace.as_str();
-        let pool = match (&object.selector, object.selector.first_pair()) {
-            (Selector::Nothing, _) => None,
-            (_, Some((key, value))) => {
-                self.by_label
-                    .get(&(namespace, key.as_str(), value.as_str()))
-            }
-            // Expressions alone: tested against every pod of the namespace.
-            (_, None) => self.by_namespace.get(namespace),
+        let namespaces: Vec<&str> = match &object.namespaces {
+            Namespaces::Own => vec![object.namespace.as_str()],
+            Namespaces::Named(names) => names.iter().map(String::as_str).collect(),
+            Namespaces::Any => self.by_namespace.keys().copied().collect(),
         };
-        pool.into_iter()
+        let mut picked: Vec<usize> = namespaces
+            .into_iter()
+            .filter_map(
+                |namespace| match (&object.selector, object.selector.first_pair()) {
+                    (Selector::Nothing, _) => None,
+                    (_, Some((key, value))) => {
+                        self.by_label
+                            .get(&(namespace, key.as_str(), value.as_str()))
+                    }
+                    // Expressions alone: tested against every pod of the namespace.
+                    (_, None) => self.by_namespace.get(namespace),
+                },
+            )
             .flatten()
             .copied()
             .filter(|i| object.selector.selects(&workloads[*i].labels))
-            .collect()
+            .collect();
+        picked.sort_unstable();
+        picked.dedup();
+        picked
     }
 }
 
@@ -206,7 +216,7 @@ impl Coverage {
         for monitor in fronted {
             let through: Vec<usize> = objects
                 .of_kind("Service")
-                .filter(|s| s.namespace == monitor.namespace && monitor.selector.selects(&s.labels))
+                .filter(|s| monitor.looks_in(&s.namespace) && monitor.selector.selects(&s.labels))
                 .flat_map(|s| covers.get(&s.doc).into_iter().flatten())
                 .filter_map(|doc| workloads.binary_search_by_key(doc, |w| w.doc).ok())
                 .collect();

@@ -167,6 +167,47 @@ pub(super) struct Object {
     /// A custom resource (its API group is not Kubernetes' own), which an operator may turn
     /// into pods the repo does not show.
     pub(super) custom: bool,
+    pub(super) namespaces: Namespaces,
+}
+
+/// The namespaces an object selects in. Monitors may look beyond their own
+/// (`spec.namespaceSelector`: `any: true`, or `matchNames`), which lets one ServiceMonitor in
+/// `monitoring` scrape the Services of `shop`; every other object selects in its own.
+pub(super) enum Namespaces {
+    Own,
+    Any,
+    Named(Vec<String>),
+}
+
+impl Namespaces {
+    fn read(tree: &Tree, root: NodeId, kind: &str) -> Namespaces {
+        let monitor = matches!(
+            kind,
+            "ServiceMonitor" | "PodMonitor" | "VMServiceScrape" | "VMPodScrape"
+        );
+        let Some(selector) = monitor
+            .then(|| tree.lookup(root, "spec.namespaceSelector"))
+            .flatten()
+        else {
+            return Namespaces::Own;
+        };
+        if tree.get(selector, "any").and_then(|a| tree.as_bool(a)) == Some(true) {
+            return Namespaces::Any;
+        }
+        let names: Vec<String> = tree
+            .get(selector, "matchNames")
+            .map(|list| tree.items(list))
+            .into_iter()
+            .flatten()
+            .filter_map(|n| tree.as_str(*n).map(str::to_owned))
+            .collect();
+        // The operators read an empty `matchNames` as the monitor's own namespace.
+        if names.is_empty() {
+            Namespaces::Own
+        } else {
+            Namespaces::Named(names)
+        }
+    }
 }
 
 /// Every Kubernetes object in document order, indexed by kind and by name. What a selector
@@ -254,6 +295,7 @@ impl Object {
         let group = text("apiVersion")
             .and_then(|v| v.split_once('/').map(|(group, _)| group.to_owned()))
             .unwrap_or_default();
+        let namespaces = Namespaces::read(tree, root, &kind);
         Object {
             custom: group.contains('.')
                 && !group.ends_with(".k8s.io")
@@ -266,6 +308,16 @@ impl Object {
             kind,
             scales,
             min_replicas,
+            namespaces,
+        }
+    }
+
+    /// Whether the object selects objects of `namespace`.
+    pub(super) fn looks_in(&self, namespace: &str) -> bool {
+        match &self.namespaces {
+            Namespaces::Own => self.namespace == namespace,
+            Namespaces::Any => true,
+            Namespaces::Named(names) => names.iter().any(|n| n == namespace),
         }
     }
 }

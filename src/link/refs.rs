@@ -140,7 +140,12 @@ fn pod_refs(tree: &Tree, root: NodeId) -> Vec<(&'static str, NodeId)> {
     let Some(spec) = tree.lookup(root, "pod.spec") else {
         return out;
     };
-    if let Some(account) = tree.get(spec, "serviceAccountName")
+    // `serviceAccount` is the deprecated alias the API server still honours when
+    // `serviceAccountName` is unset.
+    let account = tree
+        .get(spec, "serviceAccountName")
+        .or_else(|| tree.get(spec, "serviceAccount"));
+    if let Some(account) = account
         && tree.as_str(account).is_some_and(|a| a != "default")
     {
         out.push(("ServiceAccount", account));

@@ -43,7 +43,7 @@ impl<'a> Pools<'a> {
         let fronts: Vec<&Object> = if object.kind == "ServiceMonitor" {
             self.objects
                 .of_kind("Service")
-                .filter(|s| s.namespace == object.namespace && object.selector.selects(&s.labels))
+                .filter(|s| object.looks_in(&s.namespace) && object.selector.selects(&s.labels))
                 .collect()
         } else {
             vec![object]
