@@ -7,9 +7,11 @@
 //! SecretProviderClass's `secretObjects`, a cert-manager Certificate's `spec.secretName`; and a
 //! kustomization's `configMapGenerator` / `secretGenerator` define theirs (read even when the
 //! overlay could not be built, whose files are then read as they are). Optional references (`optional: true`) and
-//! the `default` ServiceAccount, which every namespace has, are not listed.
+//! the `default` ServiceAccount, which every namespace has, are not listed. An Ingress backend
+//! that names a port of a defined Service also gains `port` and `port_defined` (whether the
+//! Service lists that `port` number or port name).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes;
@@ -17,8 +19,15 @@ use crate::parse::kubernetes;
 /// (namespace, kind, name) of every object the repo defines or has created.
 type Defined = HashSet<(String, String, String)>;
 
+/// (namespace, name) of every Service → its ports' numbers and names.
+type ServicePorts = HashMap<(String, String), Vec<String>>;
+
+/// One reference: the kind named, the name node, and for an Ingress backend its port node.
+type Ref = (&'static str, NodeId, Option<NodeId>);
+
 pub(super) fn link_refs(documents: &mut [Document]) {
     let defined = defined_objects(documents);
+    let ports = service_ports(documents);
     for doc in documents
         .iter_mut()
         .filter(|d| d.kind == DocKind::Kubernetes)
@@ -27,6 +36,9 @@ pub(super) fn link_refs(documents: &mut [Document]) {
         let root = doc.root;
         let refs = if tree.get(root, "pod").is_some() {
             pod_refs(tree, root)
+                .into_iter()
+                .map(|(kind, node)| (kind, node, None))
+                .collect()
         } else if kubernetes::kind(tree, root) == "Ingress" {
             ingress_refs(tree, root)
         } else {
@@ -38,13 +50,21 @@ pub(super) fn link_refs(documents: &mut [Document]) {
         let namespace = kubernetes::namespace(tree, root).to_owned();
         let tree = &mut doc.tree;
         let list = tree.seq(None);
-        for (kind, node) in refs {
+        for (kind, node, port) in refs {
             let Some(name) = tree.as_str(node).map(str::to_owned) else {
                 continue;
             };
             let loc = tree.loc(node);
             let found = defined.contains(&(namespace.clone(), kind.to_owned(), name.clone()));
+            let port = port.and_then(|p| Some((tree.scalar_text(p)?.into_owned(), tree.loc(p))));
+            let listed = ports.get(&(namespace.clone(), name.clone()));
             let item = tree.map(loc);
+            if let (Some((port, at)), Some(listed)) = (port, listed) {
+                let port_defined = tree.bool(listed.contains(&port), at);
+                let port = tree.str(port, at);
+                tree.insert(item, "port", port);
+                tree.insert(item, "port_defined", port_defined);
+            }
             let kind = tree.str(kind, loc);
             tree.insert(item, "kind", kind);
             let name = tree.str(name, loc);
@@ -175,19 +195,53 @@ fn pod_refs(tree: &Tree, root: NodeId) -> Vec<(&'static str, NodeId)> {
     out
 }
 
-fn ingress_refs(tree: &Tree, root: NodeId) -> Vec<(&'static str, NodeId)> {
+/// Every Service's ports, by number and by name.
+fn service_ports(documents: &[Document]) -> ServicePorts {
+    let mut out = ServicePorts::new();
+    for doc in documents
+        .iter()
+        .filter(|d| matches!(d.kind, DocKind::Kubernetes | DocKind::Yaml))
+    {
+        let tree = &doc.tree;
+        let root = doc.root;
+        if kubernetes::kind(tree, root) != "Service" {
+            continue;
+        }
+        let key = (
+            kubernetes::namespace(tree, root).to_owned(),
+            kubernetes::name(tree, root).to_owned(),
+        );
+        let listed = out.entry(key).or_default();
+        for port in items(tree, tree.lookup(root, "spec.ports")) {
+            for field in ["port", "name"] {
+                if let Some(text) = tree.get(port, field).and_then(|n| tree.scalar_text(n)) {
+                    listed.push(text.into_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ingress_refs(tree: &Tree, root: NodeId) -> Vec<Ref> {
     let backends = tree.lookup(root, "spec.defaultBackend").into_iter().chain(
         items(tree, tree.lookup(root, "spec.rules"))
             .into_iter()
             .flat_map(|rule| items(tree, tree.lookup(rule, "http.paths")))
             .filter_map(|path| tree.get(path, "backend")),
     );
-    // `networking.k8s.io/v1` names `service.name`; the old `v1beta1`, `serviceName`.
+    // `networking.k8s.io/v1` names `service.name` and `service.port.number` or `.name`; the old
+    // `v1beta1`, `serviceName` and `servicePort`.
     backends
         .filter_map(|b| {
-            tree.lookup(b, "service.name")
-                .or_else(|| tree.get(b, "serviceName"))
+            let name = tree
+                .lookup(b, "service.name")
+                .or_else(|| tree.get(b, "serviceName"))?;
+            let port = tree
+                .lookup(b, "service.port.number")
+                .or_else(|| tree.lookup(b, "service.port.name"))
+                .or_else(|| tree.get(b, "servicePort"));
+            Some(("Service", name, port))
         })
-        .map(|n| ("Service", n))
         .collect()
 }
