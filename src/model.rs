@@ -48,6 +48,10 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Set when the parser is done with the tree (`shrink_to_fit`). The link step still adds a
+    /// few nodes to most trees; doubling a full arena for them left a third of every workload's
+    /// arena empty while the whole repository was held, so from then on it grows by an eighth.
+    finished: bool,
 }
 
 impl Tree {
@@ -63,9 +67,11 @@ impl Tree {
         self.nodes.is_empty()
     }
 
-    /// Frees the spare capacity each mapping and sequence reserved while growing. (The node
-    /// arena keeps its own: shrinking it measured no lower peak, only the copying.)
+    /// Frees the spare capacity the arena and each mapping and sequence reserved while
+    /// growing: the parser is done with the tree.
     pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.finished = true;
         for node in &mut self.nodes {
             match &mut node.value {
                 Value::Seq(items) => items.shrink_to_fit(),
@@ -82,6 +88,9 @@ impl Tree {
     }
 
     pub fn add(&mut self, value: Value, loc: Option<Loc>) -> NodeId {
+        if self.finished && self.nodes.len() == self.nodes.capacity() {
+            self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
+        }
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push(Node { value, loc });
         id
