@@ -424,28 +424,52 @@ impl Document {
     }
 }
 
-/// The outcome of searching a string node for each of a set of regexes, keyed by the regex's
-/// source text.
+/// The outcome of searching a string node for each of a set of regexes.
 #[derive(Clone, Debug)]
 pub struct TextFinds {
     pub node: NodeId,
-    pub finds: Vec<TextFind>,
+    pub finds: Finds,
 }
 
+/// Which regexes were searched in a text (one list shared by every text of a scan), and where
+/// the ones that matched first match: most texts match a few of them, so a source document
+/// holds a few entries instead of one per regex.
 #[derive(Clone, Debug)]
+pub struct Finds {
+    pub searched: std::sync::Arc<[std::sync::Arc<str>]>,
+    /// Index into `searched` and the first match.
+    pub matched: Vec<(u32, Loc)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TextFind {
-    pub regex: std::sync::Arc<str>,
     pub matched: bool,
     /// The first match, when the string has a location.
     pub at: Option<Loc>,
 }
 
+impl Finds {
+    /// The recorded search of `regex`; `None` when it was not searched.
+    pub fn get(&self, regex: &str) -> Option<TextFind> {
+        let index = self.searched.iter().position(|r| &**r == regex)?;
+        let at = self
+            .matched
+            .iter()
+            .find(|(i, _)| *i as usize == index)
+            .map(|(_, at)| *at);
+        Some(TextFind {
+            matched: at.is_some(),
+            at,
+        })
+    }
+}
+
 impl TextFinds {
     /// The recorded search of `regex` in `node`; `None` when it was not searched there.
-    pub fn get(&self, node: NodeId, regex: &str) -> Option<&TextFind> {
+    pub fn get(&self, node: NodeId, regex: &str) -> Option<TextFind> {
         if node != self.node {
             return None;
         }
-        self.finds.iter().find(|f| &*f.regex == regex)
+        self.finds.get(regex)
     }
 }
