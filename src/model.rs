@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use thin_vec::ThinVec;
 
 mod key;
+mod text;
 
 pub use crate::source::{FileId, Loc};
 pub use key::Key;
@@ -88,6 +89,10 @@ impl Tree {
     }
 
     pub fn add(&mut self, value: Value, loc: Option<Loc>) -> NodeId {
+        let value = match value {
+            Value::Str(text) => Value::Str(text::shared(text)),
+            other => other,
+        };
         if self.finished && self.nodes.len() == self.nodes.capacity() {
             self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
         }
