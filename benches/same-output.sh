@@ -13,7 +13,7 @@ old=$1
 new=$2
 shift 2
 trees=("$@")
-formats=(json human sarif junit github markdown gitlab checkstyle)
+formats=(json human sarif junit github markdown gitlab checkstyle html)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOLIVE_TODAY=2026-01-01 CI=1

@@ -464,10 +464,7 @@ impl Sinks {
                 Format::Checkstyle => {
                     Box::new(report::checkstyle::Stream::new(targets.iter().copied()))
                 }
-                // Not streamed yet: the page is built from every report at once.
-                Format::Html => Box::new(report::stream::Whole::new(move |reports| {
-                    report::html::render(reports, shape.fleet)
-                })),
+                Format::Html => Box::new(report::html::Stream::new(shape.fleet)),
             };
             sinks.push(Sink::open(stream, spec.path.as_deref(), false)?);
             if spec.format == Format::Github {

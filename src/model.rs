@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use thin_vec::ThinVec;
 
 mod key;
+mod text;
 
 pub use crate::source::{FileId, Loc};
 pub use key::Key;
@@ -48,6 +49,10 @@ pub struct Node {
 #[derive(Clone, Debug, Default)]
 pub struct Tree {
     nodes: Vec<Node>,
+    /// Set when the parser is done with the tree (`shrink_to_fit`). The link step still adds a
+    /// few nodes to most trees; doubling a full arena for them left a third of every workload's
+    /// arena empty while the whole repository was held, so from then on it grows by an eighth.
+    finished: bool,
 }
 
 impl Tree {
@@ -63,9 +68,11 @@ impl Tree {
         self.nodes.is_empty()
     }
 
-    /// Frees the spare capacity each mapping and sequence reserved while growing. (The node
-    /// arena keeps its own: shrinking it measured no lower peak, only the copying.)
+    /// Frees the spare capacity the arena and each mapping and sequence reserved while
+    /// growing: the parser is done with the tree.
     pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.finished = true;
         for node in &mut self.nodes {
             match &mut node.value {
                 Value::Seq(items) => items.shrink_to_fit(),
@@ -82,6 +89,13 @@ impl Tree {
     }
 
     pub fn add(&mut self, value: Value, loc: Option<Loc>) -> NodeId {
+        let value = match value {
+            Value::Str(text) => Value::Str(text::shared(text)),
+            other => other,
+        };
+        if self.finished && self.nodes.len() == self.nodes.capacity() {
+            self.nodes.reserve_exact(self.nodes.len() / 8 + 4);
+        }
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push(Node { value, loc });
         id
@@ -418,28 +432,52 @@ impl Document {
     }
 }
 
-/// The outcome of searching a string node for each of a set of regexes, keyed by the regex's
-/// source text.
+/// The outcome of searching a string node for each of a set of regexes.
 #[derive(Clone, Debug)]
 pub struct TextFinds {
     pub node: NodeId,
-    pub finds: Vec<TextFind>,
+    pub finds: Finds,
 }
 
+/// Which regexes were searched in a text (one list shared by every text of a scan), and where
+/// the ones that matched first match: most texts match a few of them, so a source document
+/// holds a few entries instead of one per regex.
 #[derive(Clone, Debug)]
+pub struct Finds {
+    pub searched: std::sync::Arc<[std::sync::Arc<str>]>,
+    /// Index into `searched` and the first match.
+    pub matched: Vec<(u32, Loc)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TextFind {
-    pub regex: std::sync::Arc<str>,
     pub matched: bool,
     /// The first match, when the string has a location.
     pub at: Option<Loc>,
 }
 
+impl Finds {
+    /// The recorded search of `regex`; `None` when it was not searched.
+    pub fn get(&self, regex: &str) -> Option<TextFind> {
+        let index = self.searched.iter().position(|r| &**r == regex)?;
+        let at = self
+            .matched
+            .iter()
+            .find(|(i, _)| *i as usize == index)
+            .map(|(_, at)| *at);
+        Some(TextFind {
+            matched: at.is_some(),
+            at,
+        })
+    }
+}
+
 impl TextFinds {
     /// The recorded search of `regex` in `node`; `None` when it was not searched there.
-    pub fn get(&self, node: NodeId, regex: &str) -> Option<&TextFind> {
+    pub fn get(&self, node: NodeId, regex: &str) -> Option<TextFind> {
         if node != self.node {
             return None;
         }
-        self.finds.iter().find(|f| &*f.regex == regex)
+        self.finds.get(regex)
     }
 }

@@ -296,6 +296,7 @@ fn a_streamed_fleet_is_the_whole_fleet_rendered_at_once() {
         ("markdown", report::markdown::render(&reports, None)),
         ("gitlab", report::gitlab::render(&reports)),
         ("checkstyle", report::checkstyle::render(&reports)),
+        ("html", report::html::render(&reports, true)),
     ];
     for threads in ["1", "2"] {
         let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -36,8 +36,9 @@ pub struct Finding {
     pub loc: Option<Loc>,
     pub object: Option<String>,
     pub help: std::sync::Arc<str>,
-    /// Set when the object carries a `golive.dev/ignore` annotation for this rule.
-    pub annotation_suppression: Option<Suppression>,
+    /// Set when the object carries a `golive.dev/ignore` annotation for this rule (boxed: a
+    /// monorepo holds hundreds of thousands of findings, nearly all without one).
+    pub annotation_suppression: Option<Box<Suppression>>,
     /// The document the finding is about (its index in the scan; `REPO_UNIT` for the repo), so
     /// a rule is scored per document, not per item.
     pub unit: usize,
@@ -207,7 +208,7 @@ pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
 
 fn suppression(scan: &Scan<'_>, finding: &Finding) -> Option<Suppression> {
     if let Some(why) = &finding.annotation_suppression {
-        return Some(why.clone());
+        return Some(Suppression::clone(why));
     }
     let loc = finding.loc?;
     scan.suppressions.lookup(scan.files, &finding.rule, loc)
@@ -492,7 +493,7 @@ fn finding(
             cx.doc.label.clone()
         },
         help: rule.help.clone(),
-        annotation_suppression: suppress::by_annotation(cx.doc, &rule.id),
+        annotation_suppression: suppress::by_annotation(cx.doc, &rule.id).map(Box::new),
         unit,
         item: cx.item,
         redact: rule.redact,

@@ -16,7 +16,7 @@ use super::compile::{Condition, Rule, TemplatePart};
 use super::condition::narrow;
 use super::path::{Origin, Path, Segment};
 use super::pattern::Pattern;
-use crate::model::{DocKind, TextFind};
+use crate::model::{DocKind, Finds};
 use crate::source::Loc;
 
 /// Compiled-size limit of the set of every source pattern (each alone has `pattern`'s limit).
@@ -32,6 +32,8 @@ pub struct TextPatterns {
     /// Whether every way the rules read a source file's `text` is one of `patterns`, so a text
     /// none of them matched may be dropped.
     complete: bool,
+    /// Each pattern's source text, shared by the outcomes of every search.
+    sources: Arc<[Arc<str>]>,
     /// All patterns in one automaton, built on first use.
     set: OnceLock<Option<Arc<Regex>>>,
 }
@@ -41,6 +43,7 @@ impl TextPatterns {
         let mut collected = TextPatterns {
             patterns: Vec::new(),
             complete: true,
+            sources: Arc::new([]),
             set: OnceLock::new(),
         };
         for rule in rules.iter().filter(|r| r.target.reads(DocKind::Source)) {
@@ -63,6 +66,7 @@ impl TextPatterns {
                 collected.complete = false;
             }
         }
+        collected.sources = collected.patterns.iter().map(|(p, _)| p.source()).collect();
         collected
     }
 
@@ -114,11 +118,7 @@ impl TextPatterns {
     /// those are searched again for where. `None` if the set is over the size limit.
     fn set(&self) -> Option<&Regex> {
         self.set
-            .get_or_init(|| {
-                let sources: Vec<Arc<str>> =
-                    self.patterns.iter().map(|(p, _)| p.source()).collect();
-                shared_set(sources)
-            })
+            .get_or_init(|| shared_set(self.sources.to_vec()))
             .as_deref()
     }
 
@@ -131,39 +131,30 @@ impl TextPatterns {
             set.which_overlapping_matches(&Input::new(text), &mut hits);
             hits
         });
-        let finds: Vec<TextFind> = self
-            .patterns
-            .iter()
-            .enumerate()
-            .map(|(i, (pattern, _))| {
-                let found = if hits
-                    .as_ref()
-                    .is_none_or(|hits| PatternID::new(i).is_ok_and(|id| hits.contains(id)))
-                {
-                    pattern.find(text)
-                } else {
-                    None
-                };
-                TextFind {
-                    regex: pattern.source(),
-                    matched: found.is_some(),
-                    at: found.map(|m| narrow(whole, text, m)),
-                }
-            })
-            .collect();
-        let reported = finds
-            .iter()
-            .zip(&self.patterns)
-            .any(|(find, (_, reportable))| find.matched && *reportable);
+        let mut matched = Vec::new();
+        let mut reported = false;
+        for (i, (pattern, reportable)) in self.patterns.iter().enumerate() {
+            let candidate = hits
+                .as_ref()
+                .is_none_or(|hits| PatternID::new(i).is_ok_and(|id| hits.contains(id)));
+            if let Some(found) = candidate.then(|| pattern.find(text)).flatten() {
+                reported |= *reportable;
+                let index = u32::try_from(i).unwrap_or(u32::MAX);
+                matched.push((index, narrow(whole, text, found)));
+            }
+        }
         Searched {
-            finds,
+            finds: Finds {
+                searched: self.sources.clone(),
+                matched,
+            },
             droppable: self.complete && !reported,
         }
     }
 }
 
 pub struct Searched {
-    pub finds: Vec<TextFind>,
+    pub finds: Finds,
     pub droppable: bool,
 }
 
@@ -251,8 +242,10 @@ mod tests {
             !loud.droppable,
             "a forbidden match is where a finding points"
         );
-        let println = loud.finds.iter().find(|f| &*f.regex == "fmt\\.Println");
+        let println = loud.finds.get("fmt\\.Println");
         assert!(println.is_some_and(|f| f.matched));
+        assert_eq!(loud.finds.get("slog").map(|f| f.matched), Some(false));
+        assert_eq!(loud.finds.get("log"), None, "not searched");
         let at = println
             .and_then(|f| f.at)
             .map(|l| (l.span.start, l.span.end));

@@ -275,6 +275,12 @@ fn assemble(
         };
         fix::plan(&scan, &evaluation.findings)
     });
+    let copies = scope::copy_keys(&documents, &paths, &settings.release.name);
+    // The report needs none of the trees, and hundreds of thousands of nodes take a while to
+    // free: another worker does it while the report is built, which then reuses their memory
+    // instead of adding to the peak (a CLI run may exit before it finishes, which costs
+    // nothing).
+    rayon::spawn(move || drop((documents, repo, index)));
     let scanned = report::build::Scanned {
         target,
         rules: &active,
@@ -290,13 +296,11 @@ fn assemble(
         files: &files,
         artifacts,
         errors,
-        copies: scope::copy_keys(&documents, &paths, &settings.release.name),
+        copies,
         inherited,
     };
     let report = report::build::build(scanned, evaluation);
-    // Hundreds of thousands of tree nodes take a while to free: let another worker do it while
-    // the report is written (a CLI run may exit before it finishes, which costs nothing).
-    rayon::spawn(move || drop((documents, repo, files, index)));
+    rayon::spawn(move || drop(files));
     (report, plan)
 }
 

@@ -348,6 +348,7 @@ fn read_source(id: u32, entry: &walk::Entry, text: &str, patterns: Option<&TextP
         (SourceFile::new(entry.path.clone(), shared.clone()), shared)
     };
     let mut document = parse::source::document(id, &entry.path, shared, text);
+    document.tree.shrink_to_fit();
     if let Some(searched) = searched
         && let Some(node) = document.tree.get(document.root, "text")
     {

@@ -9,8 +9,10 @@
 //! read, so the same report gives the same bytes.
 
 use std::fmt::Write;
+use std::io;
 
 use super::read::status_name;
+use super::stream::{self, Spool};
 use super::xml::escape;
 use super::{Finding, Report, RuleResult};
 
@@ -19,61 +21,106 @@ const SCRIPT: &str = include_str!("html/script.js");
 
 /// The page of `reports`; a `fleet` run (or several reports) starts with the services table.
 pub fn render(reports: &[Report], fleet: bool) -> String {
-    let mut out = String::new();
-    let title = match reports {
-        [single] if !fleet => format!("golive: {}", escape(&single.target)),
-        _ => format!("golive: {} services", reports.len()),
-    };
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"
-    );
-    if fleet || reports.len() > 1 {
-        fleet_table(&mut out, reports);
-    }
-    for (n, report) in reports.iter().enumerate() {
-        render_one(&mut out, report, n);
-    }
-    let _ = write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
-    out
+    stream::render(reports, Stream::new(fleet))
 }
 
-fn verdict(report: &Report) -> (&'static str, &'static str) {
-    if report.gate.passed {
+/// The sections of each report spooled as they come, one small row per service kept for the
+/// services table: the page opens with the table, and its title counts the services.
+pub struct Stream {
+    fleet: bool,
+    rows: Vec<Row>,
+    sections: Spool,
+}
+
+/// What the services table shows of one report.
+struct Row {
+    target: String,
+    score: f64,
+    grade: &'static str,
+    passed: bool,
+    findings: usize,
+}
+
+impl Stream {
+    pub fn new(fleet: bool) -> Stream {
+        Stream {
+            fleet,
+            rows: Vec::new(),
+            sections: Spool::default(),
+        }
+    }
+}
+
+impl stream::Stream for Stream {
+    fn report(&mut self, _out: &mut dyn io::Write, report: &Report) -> io::Result<()> {
+        let mut section = String::new();
+        render_one(&mut section, report, self.rows.len());
+        self.sections.write_all(section.as_bytes())?;
+        self.rows.push(Row {
+            target: report.target.clone(),
+            score: report.score,
+            grade: report.grade,
+            passed: report.gate.passed,
+            findings: report.findings.len(),
+        });
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        let title = match self.rows.as_slice() {
+            [single] if !self.fleet => format!("golive: {}", escape(&single.target)),
+            rows => format!("golive: {} services", rows.len()),
+        };
+        let mut head = String::new();
+        let _ = write!(
+            head,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+             style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n"
+        );
+        if self.fleet || self.rows.len() > 1 {
+            fleet_table(&mut head, &self.rows);
+        }
+        out.write_all(head.as_bytes())?;
+        self.sections.copy_to(out)?;
+        write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n")
+    }
+}
+
+fn verdict(passed: bool) -> (&'static str, &'static str) {
+    if passed {
         ("passed", "PASSED")
     } else {
         ("failed", "FAILED")
     }
 }
 
-fn fleet_table(out: &mut String, reports: &[Report]) {
+fn fleet_table(out: &mut String, rows: &[Row]) {
     out.push_str(
         "<section class=\"fleet\">\n<h1>golive fleet</h1>\n<table id=\"fleet\" class=\"sortable\">\n\
          <thead><tr><th data-sort=\"text\">service</th><th data-sort=\"number\">score</th>\
          <th data-sort=\"text\">grade</th><th data-sort=\"text\">gate</th>\
          <th data-sort=\"number\">findings</th></tr></thead>\n<tbody>\n",
     );
-    for (n, report) in reports.iter().enumerate() {
-        let (class, word) = verdict(report);
+    for (n, row) in rows.iter().enumerate() {
+        let (class, word) = verdict(row.passed);
         let _ = writeln!(
             out,
             "<tr><td><a href=\"#report-{n}\">{}</a></td><td data-value=\"{score:.1}\">{score:.1}</td>\
              <td>{}</td><td class=\"{class}\">{word}</td><td data-value=\"{count}\">{count}</td></tr>",
-            escape(&report.target),
-            report.grade,
-            score = report.score,
-            count = report.findings.len(),
+            escape(&row.target),
+            row.grade,
+            score = row.score,
+            count = row.findings,
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 fn render_one(out: &mut String, report: &Report, n: usize) {
-    let (class, word) = verdict(report);
+    let (class, word) = verdict(report.gate.passed);
     let _ = writeln!(
         out,
         "<section class=\"report\" id=\"report-{n}\">\n<h1>golive <span class=\"target\">{}</span></h1>\n\

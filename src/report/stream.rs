@@ -1,9 +1,10 @@
 //! Reports written as they come. A fleet's services are scanned, written and dropped one after
 //! another, so every format is a [`Stream`]: what it writes before the first report, for each
 //! report, and once all are in (a fleet table, the totals a header needs). A format whose
-//! beginning depends on the whole run (JUnit's totals, Markdown's fleet table) keeps the text
-//! of each report in a [`Spool`] and only small summary rows in memory. `render` over a slice
-//! of reports gives the same bytes, so the streamed output is the one the tests snapshot.
+//! beginning depends on the whole run (JUnit's totals, the Markdown and HTML fleet tables)
+//! keeps the text of each report in a [`Spool`] and only small summary rows in memory. `render`
+//! over a slice of reports gives the same bytes, so the streamed output is the one the tests
+//! snapshot.
 
 use std::io::{self, Seek, Write};
 
@@ -60,33 +61,6 @@ pub fn render(reports: &[Report], mut stream: impl Stream) -> String {
     match written.map(|()| String::from_utf8(bytes)) {
         Ok(Ok(text)) => text,
         _ => String::new(),
-    }
-}
-
-/// A format that needs every report at once (`render` is called with all of them at the end):
-/// memory grows with the run.
-pub struct Whole<F> {
-    reports: Vec<Report>,
-    render: F,
-}
-
-impl<F: Fn(&[Report]) -> String> Whole<F> {
-    pub fn new(render: F) -> Whole<F> {
-        Whole {
-            reports: Vec::new(),
-            render,
-        }
-    }
-}
-
-impl<F: Fn(&[Report]) -> String> Stream for Whole<F> {
-    fn report(&mut self, _out: &mut dyn Write, report: &Report) -> io::Result<()> {
-        self.reports.push(report.clone());
-        Ok(())
-    }
-
-    fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all((self.render)(&self.reports).as_bytes())
     }
 }
 
