@@ -12,20 +12,19 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::walk::Entry;
-
 /// The release name `helm template .` uses when none is given.
 const RELEASE: &str = "release-name";
 /// A chart that takes longer than this to render is reported, not waited for.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Folders (relative to the root, `""` for the root itself) that hold a `Chart.yaml`.
-pub fn chart_dirs(entries: &[Entry]) -> BTreeSet<String> {
-    entries
-        .iter()
-        .filter_map(|e| match e.path.rsplit_once('/') {
+/// Folders (relative to the root, `""` for the root itself) that hold a `Chart.yaml`, among
+/// the given file paths.
+pub fn chart_dirs<'a>(paths: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    paths
+        .into_iter()
+        .filter_map(|path| match path.rsplit_once('/') {
             Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
-            None if e.path == "Chart.yaml" => Some(String::new()),
+            None if path == "Chart.yaml" => Some(String::new()),
             _ => None,
         })
         .collect()

@@ -90,15 +90,8 @@ struct Variants<'f> {
 
 impl<'f> Variants<'f> {
     fn new(files: &'f [String]) -> Variants<'f> {
-        let charts: BTreeSet<String> = files
-            .iter()
-            .filter_map(|p| match p.rsplit_once('/') {
-                Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
-                None if p == "Chart.yaml" => Some(String::new()),
-                _ => None,
-            })
-            .collect();
-        let released = helm::top_level(&charts);
+        let charts = helm::chart_dirs(files.iter().map(String::as_str));
+        let released: BTreeSet<&str> = helm::top_level(&charts).into_iter().collect();
         let mut ids: HashMap<String, usize> = HashMap::new();
         let of_file = files
             .iter()
@@ -141,12 +134,17 @@ impl<'f> Variants<'f> {
 }
 
 /// The released chart (not a subchart) whose folder holds `path`: the innermost such folder.
-fn released_chart<'c>(path: &str, released: &[&'c str]) -> Option<&'c str> {
-    released
-        .iter()
-        .filter(|chart| chart.is_empty() || path.starts_with(&format!("{chart}/")))
-        .max_by_key(|chart| chart.len())
-        .copied()
+fn released_chart<'c>(path: &str, released: &BTreeSet<&'c str>) -> Option<&'c str> {
+    // The innermost one: its folders looked up from the nearest, so a monorepo of charts costs
+    // a few lookups per file.
+    let mut dir = path;
+    while let Some((parent, _)) = dir.rsplit_once('/') {
+        if let Some(chart) = released.get(parent) {
+            return Some(*chart);
+        }
+        dir = parent;
+    }
+    released.get("").copied()
 }
 
 /// What each selecting object covers, and the reverse.

@@ -93,7 +93,7 @@ pub(super) fn read_dir(
     // source files as it reads them however small it is.
     let prematch = settings.fleet || source_bytes >= settings.prematch_from_bytes;
     let patterns = prematch.then_some(patterns);
-    let charts = helm::chart_dirs(&walked.entries);
+    let charts = helm::chart_dirs(walked.entries.iter().map(|e| e.path.as_str()));
     let mut other_files = walked.other_files;
     let mut jobs: Vec<Job> = walked.entries.into_iter().map(Job::File).collect();
     if settings.helm {

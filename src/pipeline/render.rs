@@ -38,15 +38,12 @@ pub(super) fn render(reads: &mut [Read], release: Option<&ChartRelease>) {
 
 fn render_charts(reads: &mut [Read], release: &ChartRelease) {
     // A chart among the periphery (an example, a test) is not how the service is deployed.
-    let charts: BTreeSet<String> = reads
-        .iter()
-        .filter(|r| r.periphery.is_none())
-        .filter_map(|r| match r.source.path.rsplit_once('/') {
-            Some((dir, "Chart.yaml")) => Some(dir.to_owned()),
-            None if r.source.path == "Chart.yaml" => Some(String::new()),
-            _ => None,
-        })
-        .collect();
+    let charts = helm::chart_dirs(
+        reads
+            .iter()
+            .filter(|r| r.periphery.is_none())
+            .map(|r| r.source.path.as_str()),
+    );
     if charts.is_empty() {
         return;
     }
