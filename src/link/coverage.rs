@@ -91,14 +91,17 @@ struct Variants<'f> {
 impl<'f> Variants<'f> {
     fn new(files: &'f [String]) -> Variants<'f> {
         let charts = helm::chart_dirs(files.iter().map(String::as_str));
-        let released: BTreeSet<&str> = helm::top_level(&charts).into_iter().collect();
+        let released: BTreeSet<String> = helm::top_level(&charts)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let mut ids: HashMap<String, usize> = HashMap::new();
         let of_file = files
             .iter()
             .map(|path| {
                 let (key, packaged) = if is_kustomization(path) {
                     (format!("k:{path}"), true)
-                } else if let Some(chart) = released_chart(path, &released) {
+                } else if let Some(chart) = helm::chart_of(path, &released) {
                     (format!("h:{chart}"), true)
                 } else {
                     let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -131,20 +134,6 @@ impl<'f> Variants<'f> {
             .count();
         (level, Reverse(shared))
     }
-}
-
-/// The released chart (not a subchart) whose folder holds `path`: the innermost such folder.
-fn released_chart<'c>(path: &str, released: &BTreeSet<&'c str>) -> Option<&'c str> {
-    // The innermost one: its folders looked up from the nearest, so a monorepo of charts costs
-    // a few lookups per file.
-    let mut dir = path;
-    while let Some((parent, _)) = dir.rsplit_once('/') {
-        if let Some(chart) = released.get(parent) {
-            return Some(*chart);
-        }
-        dir = parent;
-    }
-    released.get("").copied()
 }
 
 /// What each selecting object covers, and the reverse.
