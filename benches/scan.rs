@@ -80,7 +80,9 @@ fn evaluate(bencher: divan::Bencher, kind: DocKind) {
     use golive::engine::{eval, suppress};
     let (path, text) = sample(kind);
     let mut documents = golive::parse::parse(kind, 0, &path, &text).documents;
-    let repo = golive::link::link(&mut documents, std::slice::from_ref(&path), &[], &[]);
+    let paths = std::slice::from_ref(&path);
+    let repo = golive::link::repo(&documents, paths, &[], &[]);
+    golive::link::link(&mut documents, paths);
     let files = [golive::source::SourceFile::new(path, text.as_str())];
     let suppressions = suppress::Index::build(&files);
     let scan = eval::Scan {

@@ -21,6 +21,7 @@ pub mod engine;
 pub mod fix;
 pub mod fleet;
 pub mod hash;
+pub mod heap;
 pub mod helm;
 pub mod link;
 pub mod model;

@@ -34,7 +34,26 @@ use golive::settings::{self, Settings};
 use golive::{Input, fleet};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// Returns every jemalloc arena's unused dirty pages to the system (`golive::heap`).
+#[cfg(not(target_env = "msvc"))]
+fn release_free_pages() {
+    // `arena.<MALLCTL_ARENAS_ALL>.purge` takes and returns nothing.
+    // SAFETY: a NUL-terminated control name and no buffers, as jemalloc's `mallctl` documents
+    // for controls without a value.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(not(target_env = "msvc"))]
+    golive::heap::on_release(release_free_pages);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

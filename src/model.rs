@@ -430,6 +430,14 @@ impl Document {
             text_finds: None,
         }
     }
+
+    /// Frees the tree once nothing will read it again; the document keeps what findings and
+    /// the report name it by (kind, file, label), and its root is an empty mapping.
+    pub fn drop_tree(&mut self) {
+        self.tree = Tree::new();
+        self.root = self.tree.map(None);
+        self.text_finds = None;
+    }
 }
 
 /// The outcome of searching a string node for each of a set of regexes.

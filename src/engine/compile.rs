@@ -168,6 +168,14 @@ impl Target {
             Target::Docs => matches!(kind, DocKind::Readme | DocKind::Markdown),
         }
     }
+
+    /// Whether the rule reads a kind `of` picks.
+    pub fn reads_any(self, of: impl Fn(DocKind) -> bool) -> bool {
+        match self {
+            Target::Kind(k) => of(k),
+            Target::Docs => of(DocKind::Readme) || of(DocKind::Markdown),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -160,34 +160,66 @@ pub struct Evaluation {
 /// Evaluates every rule (in parallel; results keep rule order, so output does not depend on
 /// the thread count).
 pub fn evaluate(rules: &[Rule], scan: &Scan<'_>) -> Evaluation {
+    let all = evaluate_some(rules, scan, |_| true);
+    join(vec![all], scan)
+}
+
+/// The results of some of a rule set's rules, by rule: `None` for a rule left to another part.
+pub struct Part(Vec<Option<(RuleOutcome, Vec<Finding>)>>);
+
+/// Evaluates the rules `pick` chooses. A rule's results depend only on the documents it reads
+/// and the repo document, so rules can run in parts, each as soon as what it reads is final
+/// (see `pipeline::assemble`), and `join` gives what one `evaluate` gives.
+pub fn evaluate_some(rules: &[Rule], scan: &Scan<'_>, pick: impl Fn(&Rule) -> bool + Sync) -> Part {
     let repo_cx = repo_context(scan);
-    let checks: Vec<Option<Cow<'_, Condition>>> = rules
+    let checks: Vec<Option<Option<Cow<'_, Condition>>>> = rules
         .par_iter()
         .map(|rule| {
-            let applies = rule
-                .when
-                .as_ref()
-                .is_none_or(|when| condition::eval(when, repo_cx).ok);
-            applies.then(|| condition::specialise(&rule.check, repo_cx))
+            pick(rule).then(|| {
+                let applies = rule
+                    .when
+                    .as_ref()
+                    .is_none_or(|when| condition::eval(when, repo_cx).ok);
+                applies.then(|| condition::specialise(&rule.check, repo_cx))
+            })
         })
         .collect();
     let tallies = tally_documents(rules, &checks, scan);
-    let results: Vec<(RuleOutcome, Vec<Finding>)> = rules
-        .par_iter()
-        .zip(&checks)
-        .zip(tallies)
-        .map(|((rule, check), tally)| match (check, tally) {
-            (None, _) => (not_applicable(), Vec::new()),
-            (Some(_), Some(tally)) => conclude(rule, scan, tally),
-            (Some(check), None) => evaluate_rule(rule, check, scan),
-        })
-        .collect();
+    Part(
+        rules
+            .par_iter()
+            .zip(&checks)
+            .zip(tallies)
+            .map(|((rule, check), tally)| {
+                Some(match (check.as_ref()?, tally) {
+                    (None, _) => (not_applicable(), Vec::new()),
+                    (Some(_), Some(tally)) => conclude(rule, scan, tally),
+                    (Some(check), None) => evaluate_rule(rule, check, scan),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The evaluation of a rule set from parts that together evaluate each rule once, with the
+/// findings that a comment or annotation suppresses set apart (`scan` gives the files and the
+/// suppression index).
+pub fn join(parts: Vec<Part>, scan: &Scan<'_>) -> Evaluation {
+    let rules = parts.first().map_or(0, |p| p.0.len());
+    let mut parts: Vec<_> = parts.into_iter().map(|p| p.0.into_iter()).collect();
     let mut evaluation = Evaluation {
-        outcomes: Vec::with_capacity(results.len()),
+        outcomes: Vec::with_capacity(rules),
         findings: Vec::new(),
         suppressed: Vec::new(),
     };
-    for (mut outcome, found) in results {
+    for _ in 0..rules {
+        let mut result = None;
+        for part in &mut parts {
+            if let Some(Some(r)) = part.next() {
+                result = Some(r);
+            }
+        }
+        let (mut outcome, found) = result.unwrap_or_else(|| (not_applicable(), Vec::new()));
         for finding in found {
             match suppression(scan, &finding) {
                 Some(why) => {
@@ -258,7 +290,7 @@ const MAX_DOCUMENTS_PER_TASK: usize = 64;
 /// another way.
 fn tally_documents(
     rules: &[Rule],
-    checks: &[Option<Cow<'_, Condition>>],
+    checks: &[Option<Option<Cow<'_, Condition>>>],
     scan: &Scan<'_>,
 ) -> Vec<Option<Tally>> {
     let chosen: Vec<(usize, &Rule, &Condition)> = rules
@@ -266,7 +298,7 @@ fn tally_documents(
         .zip(checks)
         .filter(|(rule, _)| by_document(rule))
         .enumerate()
-        .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_deref()?)))
+        .filter_map(|(slot, (rule, check))| Some((slot, rule, check.as_ref()?.as_deref()?)))
         .collect();
     let slots = rules.iter().filter(|rule| by_document(rule)).count();
     let per_task = (scan.documents.len() / (rayon::current_num_threads() * 8))

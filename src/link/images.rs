@@ -94,6 +94,56 @@ pub(super) fn dockerfile_names(files: &[String], file: FileId) -> Vec<String> {
     names
 }
 
+/// Each Dockerfile an image of the repo is built from, by document: its final stage, copied out
+/// once with its path (`stage_facts`), for `attach_dockerfiles`.
+pub(super) type Stages = HashMap<usize, (Tree, NodeId)>;
+
+/// The final stages of the Dockerfiles `builds` names; with `free`, every Dockerfile's tree is
+/// freed as soon as its stage is copied out, so the copies never add to the Dockerfiles.
+pub(super) fn final_stages(
+    documents: &mut [Document],
+    builds: &BTreeMap<String, usize>,
+    files: &[String],
+    free: bool,
+) -> Stages {
+    let built: BTreeSet<usize> = builds.values().copied().collect();
+    documents
+        .par_iter_mut()
+        .enumerate()
+        .filter(|(_, d)| d.kind == DocKind::Dockerfile)
+        .filter_map(|(i, d)| {
+            let stage = if built.contains(&i) {
+                stage_facts(d, files)
+            } else {
+                None
+            };
+            if free {
+                d.drop_tree();
+            }
+            Some((i, stage?))
+        })
+        .collect()
+}
+
+/// The nodes `attach_dockerfiles` will add to the workload at `root`.
+pub(super) fn copied_nodes(
+    tree: &Tree,
+    root: NodeId,
+    builds: &BTreeMap<String, usize>,
+    stages: &Stages,
+) -> usize {
+    let containers = tree
+        .lookup(root, "pod.all_containers")
+        .map(|c| tree.items(c))
+        .unwrap_or_default();
+    containers
+        .iter()
+        .filter_map(|c| tree.get(*c, "image").and_then(|i| tree.as_str(i)))
+        .filter_map(|image| stages.get(builds.get(image)?))
+        .map(|(small, _)| small.len())
+        .sum()
+}
+
 /// Gives each container built in this repo `facts.dockerfile` (the final stage's facts).
 /// Copying a stage into thousands of workloads is the costliest part of linking a monorepo, so
 /// the stages are prepared and the workloads given theirs in parallel: each touches one tree.
@@ -101,14 +151,8 @@ pub(super) fn attach_dockerfiles(
     documents: &mut [Document],
     workloads: &[Workload],
     builds: &BTreeMap<String, usize>,
-    files: &[String],
+    stages: Stages,
 ) {
-    // Each Dockerfile's final stage, copied out once with its path.
-    let built: BTreeSet<usize> = builds.values().copied().collect();
-    let stages: HashMap<usize, (Tree, NodeId)> = built
-        .par_iter()
-        .filter_map(|d| Some((*d, stage_facts(&documents[*d], files)?)))
-        .collect();
     let workload_docs: BTreeSet<usize> = workloads.iter().map(|w| w.doc).collect();
     documents
         .par_iter_mut()

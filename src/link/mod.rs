@@ -44,6 +44,8 @@ mod shape;
 mod unseen;
 mod workloads;
 
+use std::collections::BTreeMap;
+
 use crate::model::{DocKind, Document, NodeId, Tree};
 use crate::parse::kubernetes;
 use crate::source::{FileId, Loc};
@@ -89,54 +91,111 @@ impl Workload {
     }
 }
 
-/// Links the documents of one scan. `files` are the paths of the read files, indexed by `FileId`;
-/// `other_files` every other file the walk found (listed in the repo document's `files`);
-/// `duplicate_keys` the YAML/JSON keys given twice, each at its second occurrence.
-pub fn link(
-    documents: &mut [Document],
+/// The repo document of one scan (see `repo`). `files` are the paths of the read files, indexed
+/// by `FileId`; `other_files` every other file the walk found (listed in its `files`);
+/// `duplicate_keys` the YAML/JSON keys given twice, each at its second occurrence. It reads only
+/// what was parsed, so it is final before the documents are linked.
+pub fn repo(
+    documents: &[Document],
     files: &[String],
     other_files: &[String],
     duplicate_keys: &[(String, Loc)],
 ) -> Document {
-    for doc in documents
-        .iter_mut()
-        .filter(|d| d.kind == DocKind::Dockerfile)
-    {
-        let path = files.get(doc.file as usize).cloned().unwrap_or_default();
-        let node = doc.tree.str(path, None);
-        doc.tree.insert(doc.root, "path", node);
-    }
-    // The repo document reads what was parsed, not what linking adds: it is built meanwhile.
-    let ((objects, workloads), mut repo) = rayon::join(
-        || {
-            rayon::join(
-                || Objects::index(documents),
-                || collect_workloads(documents, DocKind::Kubernetes),
-            )
-        },
-        || repo_document(documents, files, other_files),
-    );
-    let builds = match_images(documents, &workloads, files);
-    let coverage = Coverage::new(&objects, &workloads, documents, files);
-    link_workloads(documents, &objects, &coverage, &workloads, &builds, files);
-    // Objects the scope step left out (load generators, periphery folders) are still defined:
-    // a Service fronting one is not dangling.
-    let left_out = collect_workloads(documents, DocKind::Yaml);
-    link_selecting(documents, &objects, &coverage, &workloads, &left_out);
-    link_refs(documents);
-    link_dockerfiles(documents, &workloads, &builds);
-    link_compose(documents, &workloads, &builds, files);
-    let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
-    shape::add_shape(documents, &objects, &coverage, &workloads);
-    monitoring::add_monitors(documents, &objects, &coverage, &workloads, files);
-    builds::mark_built(
-        documents,
-        &workload_docs,
-        &builds::built_images(documents, files),
-    );
+    let mut repo = repo_document(documents, files, other_files);
     add_duplicate_keys(&mut repo, files, duplicate_keys);
     add_unseen_sources(&mut repo, documents, files, other_files);
     repo
+}
+
+/// Whether linking reads or changes documents of `kind` (besides `repo`, which reads every
+/// kind): rules about the other kinds can be evaluated before linking, and their trees freed.
+pub fn reads(kind: DocKind) -> bool {
+    matches!(
+        kind,
+        DocKind::Kubernetes | DocKind::Dockerfile | DocKind::Compose | DocKind::Yaml
+    )
+}
+
+/// Links the documents of one scan (`files` as for `repo`).
+pub fn link(documents: &mut [Document], files: &[String]) {
+    Linking::start(documents, files).finish(documents, files, false);
+}
+
+/// Linking in two halves. The first links what Dockerfiles and compose files gain; the second
+/// what workloads and the objects about them gain, reading of Dockerfiles only their final
+/// stages. In between, the Dockerfile and compose trees are final: their rules can run, the
+/// compose trees be freed, and each Dockerfile's tree be freed as soon as its final stage is
+/// copied out, before the workloads grow.
+pub struct Linking {
+    objects: Objects,
+    workloads: Vec<Workload>,
+    builds: BTreeMap<String, usize>,
+}
+
+impl Linking {
+    /// The first half: only documents of the kinds `reads` names are read or changed.
+    pub fn start(documents: &mut [Document], files: &[String]) -> Linking {
+        for doc in documents
+            .iter_mut()
+            .filter(|d| d.kind == DocKind::Dockerfile)
+        {
+            let path = files.get(doc.file as usize).cloned().unwrap_or_default();
+            let node = doc.tree.str(path, None);
+            doc.tree.insert(doc.root, "path", node);
+        }
+        let (objects, workloads) = rayon::join(
+            || Objects::index(documents),
+            || collect_workloads(documents, DocKind::Kubernetes),
+        );
+        let builds = match_images(documents, &workloads, files);
+        link_dockerfiles(documents, &workloads, &builds);
+        link_compose(documents, &workloads, &builds, files);
+        Linking {
+            objects,
+            workloads,
+            builds,
+        }
+    }
+
+    /// Whether the second half changes documents of `kind`.
+    pub fn changes(kind: DocKind) -> bool {
+        matches!(kind, DocKind::Kubernetes | DocKind::Yaml)
+    }
+
+    /// Whether the second half reads documents of `kind`: of compose documents it reads only
+    /// which files they are, of Dockerfiles only their final stages.
+    pub fn reads(kind: DocKind) -> bool {
+        Linking::changes(kind) || kind == DocKind::Dockerfile
+    }
+
+    /// The second half. With `free`, each Dockerfile's tree is freed once its final stage is
+    /// copied out.
+    pub fn finish(self, documents: &mut [Document], files: &[String], free: bool) {
+        let Linking {
+            objects,
+            workloads,
+            builds,
+        } = self;
+        let stages = images::final_stages(documents, &builds, files, free);
+        if free {
+            crate::heap::freed(stages.len());
+        }
+        let coverage = Coverage::new(&objects, &workloads, documents, files);
+        link_workloads(documents, &objects, &coverage, &workloads, &builds, stages);
+        // Objects the scope step left out (load generators, periphery folders) are still
+        // defined: a Service fronting one is not dangling.
+        let left_out = collect_workloads(documents, DocKind::Yaml);
+        link_selecting(documents, &objects, &coverage, &workloads, &left_out);
+        link_refs(documents);
+        let workload_docs: Vec<usize> = workloads.iter().map(|w| w.doc).collect();
+        shape::add_shape(documents, &objects, &coverage, &workloads);
+        monitoring::add_monitors(documents, &objects, &coverage, &workloads, files);
+        builds::mark_built(
+            documents,
+            &workload_docs,
+            &builds::built_images(documents, files),
+        );
+    }
 }
 
 fn labels_of(tree: &Tree, map: Option<NodeId>) -> Labels {
