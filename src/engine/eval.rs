@@ -287,7 +287,7 @@ const MAX_DOCUMENTS_PER_TASK: usize = 64;
 /// rule reads a document while its tree is in the cache, where running rule by rule walked every
 /// tree of a monorepo once per rule and spent most of its time waiting for memory. Returns, for
 /// each rule in order, its tally (findings in document order), or `None` for a rule evaluated
-/// another way.
+/// another way or left to another part (`checks` is `None` for it).
 fn tally_documents(
     rules: &[Rule],
     checks: &[Option<Option<Cow<'_, Condition>>>],
